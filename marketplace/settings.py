@@ -1,0 +1,90 @@
+"""The one settings object, read from the environment only.
+
+Every default needs no server: SQLite and a local folder under ``./var``, offline payments,
+in-process background jobs. Production sets ``DATABASE_URL=postgresql://…``, ``OBJECT_STORE=minio``
+and the Stripe keys.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    var_dir: Path = Field(default=Path("var"), alias="JITU_VAR_DIR")
+    database_url: str = ""
+    """Empty means an SQLite file in ``var_dir``; ``postgresql://…`` switches to PostgreSQL."""
+    secret_key: str = ""
+    """Signs sessions and keys the audit chain and identity hashes; generated and kept in var/ if absent."""
+    language: Literal["id", "en"] = Field(default="id", alias="JITU_LANGUAGE")
+
+    object_store: Literal["local", "minio"] = "local"
+    minio_endpoint: str = "127.0.0.1:9000"
+    minio_access_key: str = ""
+    minio_secret_key: str = ""
+    minio_bucket: str = "jitu"
+    minio_secure: bool = False
+    minio_region: str = "us-east-1"
+
+    stripe_secret_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = ""
+    """Only for tests against a local Stripe fake."""
+
+    redis_url: str = ""
+    """Empty: background jobs run in-process; set: they go through a Redis queue."""
+
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "jitu@dinsos.bandung.go.id"
+
+    household_cap: int = 2_000_000
+    """The most all offers together give one household in a period (rupiah)."""
+    match_time_limit: float = 50.0
+    match_workers: int = 2
+    match_seed: int = 0
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    debug: bool = Field(default=False, alias="JITU_DEBUG")
+    secure_cookies: bool = Field(default=False, alias="JITU_SECURE_COOKIES")
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgres://", "postgresql://"))
+
+    @property
+    def sqlite_path(self) -> Path:
+        if self.database_url.startswith("sqlite:///"):
+            return Path(self.database_url.removeprefix("sqlite:///"))
+        return self.var_dir / "jitu.sqlite3"
+
+    @property
+    def object_dir(self) -> Path:
+        return self.var_dir / "objects"
+
+    def resolved_secret_key(self) -> str:
+        """The secret key, generated once and kept in ``var/secret_key`` when the environment has none."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.var_dir / "secret_key"
+        if not path.exists():
+            self.var_dir.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(secrets.token_urlsafe(48))
+            tmp.chmod(0o600)
+            tmp.replace(path)
+        return path.read_text().strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

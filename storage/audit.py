@@ -1,0 +1,99 @@
+"""The audit trail kept in the database: append inside the caller's transaction, verify the chain."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+from piccolo.engine import engine_finder
+
+from marketplace.audit import (
+    GENESIS,
+    AuditEvent,
+    ChainReport,
+    StoredEvent,
+    canonical,
+    chain_hash,
+    verify_chain,
+)
+from storage.crypto import vault
+from storage.tables import AuditEvent as AuditRow
+from storage.tables import AuditHead
+
+_LOCK_ID = 727301  # PostgreSQL advisory lock serialising appends to the chain
+
+
+def _is_postgres() -> bool:
+    engine = engine_finder()
+    return engine is not None and engine.engine_type == "postgres"
+
+
+async def record(event: AuditEvent) -> int:
+    """Append one event; call inside the transaction of the change it describes.
+
+    On PostgreSQL an advisory transaction lock serialises appenders so the chain stays linear; SQLite
+    serialises writers by itself.
+    """
+    if _is_postgres():
+        await AuditRow.raw("SELECT pg_advisory_xact_lock({})", _LOCK_ID)
+    head = await AuditHead.select().where(AuditHead.id == 1).first()
+    prev_id, prev_hash = (head["last_id"], head["last_hash"]) if head else (0, GENESIS)
+    occurred_at = event.occurred_at or datetime.now(UTC)
+    new_id = prev_id + 1
+    digest = chain_hash(vault().audit_key, prev_hash, canonical(new_id, occurred_at, event))
+    await AuditRow.insert(
+        AuditRow(
+            id=new_id,
+            occurred_at=occurred_at,
+            actor=event.actor,
+            action=event.action,
+            entity=event.entity,
+            entity_id=event.entity_id,
+            before=_plain(event.before),
+            after=_plain(event.after),
+            prev_hash=prev_hash,
+            hash=digest,
+        )
+    )
+    if head:
+        await AuditHead.update({AuditHead.last_id: new_id, AuditHead.last_hash: digest}).where(AuditHead.id == 1)
+    else:
+        await AuditHead.insert(AuditHead(id=1, last_id=new_id, last_hash=digest))
+    return new_id
+
+
+def _plain(value: Any) -> Any:
+    return None if value is None else dict(value)
+
+
+async def _stored_events(batch: int = 5000) -> AsyncIterator[StoredEvent]:
+    last = 0
+    while True:
+        rows = await AuditRow.select().where(AuditRow.id > last).order_by(AuditRow.id).limit(batch)
+        if not rows:
+            return
+        for row in rows:
+            at = row["occurred_at"]
+            if at.tzinfo is None:
+                at = at.replace(tzinfo=UTC)
+            event = AuditEvent(
+                actor=row["actor"], action=row["action"], entity=row["entity"], entity_id=row["entity_id"],
+                before=_json(row["before"]), after=_json(row["after"]),
+            )
+            yield StoredEvent(row["id"], at.astimezone(UTC), event, row["prev_hash"], row["hash"])
+        last = rows[-1]["id"]
+
+
+def _json(value: Any) -> Any:
+    import json
+
+    if value is None or isinstance(value, dict):
+        return value
+    return json.loads(value)
+
+
+async def verify() -> ChainReport:
+    events = [e async for e in _stored_events()]
+    head = await AuditHead.select().where(AuditHead.id == 1).first()
+    return verify_chain(vault().audit_key, events, (head["last_id"], head["last_hash"]) if head else None)

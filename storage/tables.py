@@ -1,0 +1,419 @@
+"""Piccolo tables: the whole data model. Money is whole rupiah (BigInt); goods are whole units.
+
+Personal identifiers (NIK, No. KK) are kept only encrypted (``*_cipher``) beside a keyed hash
+(``*_hash``) for exact lookups; see ``storage/crypto.py``.
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    JSON,
+    BigInt,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class Region(Table):
+    code = Varchar(length=16, primary_key=True)
+    name = Varchar(length=100)
+    level = Varchar(length=10)  # kota | kecamatan | kelurahan
+    parent_code = Varchar(length=16, null=True, default=None)
+
+
+class Lks(Table, tablename="lks"):
+    """A social welfare organisation (LKS / yayasan), registered and verified by Dinsos."""
+
+    id = Serial(primary_key=True)
+    name = Varchar(length=200, index=True)
+    legal_type = Varchar(length=20)  # yayasan | perkumpulan | csr
+    deed_number = Varchar(length=100, default="")
+    decree_number = Varchar(length=100, default="")
+    dinsos_reg_number = Varchar(length=100, default="")
+    address = Text(default="")
+    kecamatan_code = Varchar(length=16, default="")
+    contact_name = Varchar(length=120, default="")
+    phone = Varchar(length=40, default="")
+    email = Varchar(length=200, default="")
+    bank_name = Varchar(length=100, default="")
+    bank_account = Varchar(length=60, default="")
+    ppks_served = JSON(default=[])
+    areas = JSON(default=[])
+    annual_budget = BigInt(default=0)
+    """Declared own yearly budget (rupiah), besides donations received through jitu."""
+    status = Varchar(length=12, default="applied", index=True)
+    rejection_reason = Text(default="")
+    verified_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Account(Table, tablename="account"):
+    """A person who logs in. LKS staff belong to one LKS; a kelurahan operator to one kelurahan."""
+
+    id = Serial(primary_key=True)
+    username = Varchar(length=80, unique=True)
+    password_hash = Varchar(length=255)
+    full_name = Varchar(length=120, default="")
+    email = Varchar(length=200, default="")
+    role = Varchar(length=24, index=True)
+    lks = ForeignKey(references=Lks, null=True, default=None)
+    kelurahan_code = Varchar(length=16, null=True, default=None)
+    active = Boolean(default=True)
+    language = Varchar(length=2, default="id")
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_login_at = Timestamptz(null=True, default=None)
+
+
+class WebSession(Table, tablename="web_session"):
+    """Server-side session data, so any app process can serve any request."""
+
+    key = Varchar(length=128, primary_key=True)
+    value = Text()
+    expires_at = Timestamptz(null=True, default=None, index=True)
+
+
+class AuditEvent(Table, tablename="audit_event"):
+    """Append-only; chained by keyed hash (``marketplace/audit.py``)."""
+
+    id = Serial(primary_key=True)
+    occurred_at = Timestamptz(default=TimestamptzNow())
+    actor = Varchar(length=80)
+    action = Varchar(length=60, index=True)
+    entity = Varchar(length=40, index=True)
+    entity_id = Varchar(length=64, index=True)
+    before = JSON(null=True, default=None)
+    after = JSON(null=True, default=None)
+    prev_hash = Varchar(length=64)
+    hash = Varchar(length=64)
+
+
+class AuditHead(Table, tablename="audit_head"):
+    """One row: the newest event's id and hash, so deleting the newest events is detected."""
+
+    id = Integer(primary_key=True)
+    last_id = Integer(default=0)
+    last_hash = Varchar(length=64)
+
+
+class DataAccess(Table, tablename="data_access"):
+    """Who read whose personal data, and when (UU 27/2022 Pasal 46); never the data itself."""
+
+    id = Serial(primary_key=True)
+    occurred_at = Timestamptz(default=TimestamptzNow(), index=True)
+    account = ForeignKey(references=Account, null=True, default=None)
+    username = Varchar(length=80, index=True)
+    role = Varchar(length=24)
+    household_id = Integer(index=True)
+    purpose = Varchar(length=120)
+
+
+class Household(Table):
+    """A DTKS household (KK): by name, by address; its problems are its needs."""
+
+    id = Serial(primary_key=True)
+    kk_cipher = Text()
+    kk_hash = Varchar(length=64, unique=True)
+    kelurahan_code = Varchar(length=16, index=True)
+    address = Text(default="")
+    rt = Varchar(length=3, default="")
+    rw = Varchar(length=3, default="")
+    phone = Varchar(length=40, default="")
+    desil = Integer(default=10, index=True)
+    extreme_poor = Boolean(default=False)
+    """On the P3KE list of households in extreme poverty."""
+    source = Varchar(length=12, default="dtks")  # dtks | dtsen | request | seed
+    legal_basis = Varchar(length=12, default="public_task")  # public_task | consent
+    consent_given_at = Timestamptz(null=True, default=None)
+    consent_withdrawn_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Member(Table):
+    id = Serial(primary_key=True)
+    household = ForeignKey(references=Household, index=True)
+    nik_cipher = Text()
+    nik_hash = Varchar(length=64, unique=True)
+    name = Varchar(length=120, index=True)
+    birth_date = Date()
+    sex = Varchar(length=1)  # L | P
+    relation = Varchar(length=20)  # kepala | istri | suami | anak | orang_tua | lainnya
+    disability = Varchar(length=40, default="")
+
+
+class ServiceRequest(Table, tablename="service_request"):
+    """A request for help, followed by the requester with an unguessable ticket code."""
+
+    id = Serial(primary_key=True)
+    ticket_code = Varchar(length=24, unique=True)
+    household = ForeignKey(references=Household, null=True, default=None)
+    kelurahan_code = Varchar(length=16)
+    channel = Varchar(length=20, default="puskesos")  # puskesos | pekerja_sosial | import
+    description = Text(default="")
+    submitted_by = ForeignKey(references=Account, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Need(Table):
+    """A household's need by problem: PPKS type, intervention kind and amount; a status machine."""
+
+    id = Serial(primary_key=True)
+    household = ForeignKey(references=Household, index=True)
+    request = ForeignKey(references=ServiceRequest, null=True, default=None)
+    ppks = Integer(index=True)
+    kind = Varchar(length=16, index=True)
+    amount = BigInt()
+    priority = Integer(default=0)
+    status = Varchar(length=12, default="submitted", index=True)
+    notes = Text(default="")
+    rejection_reason = Text(default="")
+    referral_office = Varchar(length=40, default="")
+    assessed_by = ForeignKey(references=Account, null=True, default=None)
+    verified_by = ForeignKey(references=Account, null=True, default=None)
+    submitted_at = Timestamptz(default=TimestamptzNow())
+    verified_at = Timestamptz(null=True, default=None)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class NeedEvent(Table, tablename="need_event"):
+    """A step of a need's status timeline, shown on the public tracking page (no personal data)."""
+
+    id = Serial(primary_key=True)
+    need = ForeignKey(references=Need, index=True)
+    from_status = Varchar(length=12, default="")
+    to_status = Varchar(length=12)
+    public_note = Text(default="")
+    occurred_at = Timestamptz(default=TimestamptzNow())
+
+
+class EvidenceFile(Table, tablename="evidence_file"):
+    id = Serial(primary_key=True)
+    need = ForeignKey(references=Need, index=True)
+    object_key = Varchar(length=255)
+    filename = Varchar(length=255)
+    content_type = Varchar(length=100)
+    size = BigInt()
+    uploaded_by = ForeignKey(references=Account, null=True, default=None)
+    uploaded_at = Timestamptz(default=TimestamptzNow())
+
+
+class GovernmentProgram(Table, tablename="government_program"):
+    """APBN/APBD programmes a household may already receive; Dinsos keeps the list."""
+
+    code = Varchar(length=20, primary_key=True)
+    name = Varchar(length=120)
+    budget_source = Varchar(length=20)  # APBN | APBD | APBN/APBD
+    kind = Varchar(length=16)
+    desil_max = Integer(default=4)
+    active = Boolean(default=True)
+
+
+class GovernmentAid(Table, tablename="government_aid"):
+    id = Serial(primary_key=True)
+    household = ForeignKey(references=Household, index=True)
+    program = ForeignKey(references=GovernmentProgram)
+    kind = Varchar(length=16)
+    period = Varchar(length=7, index=True)  # YYYY-MM
+    amount = BigInt()
+
+
+class LksDocument(Table, tablename="lks_document"):
+    id = Serial(primary_key=True)
+    lks = ForeignKey(references=Lks, index=True)
+    kind = Varchar(length=40)  # akta | sk_kemenkumham | tanda_daftar | lainnya
+    object_key = Varchar(length=255)
+    filename = Varchar(length=255)
+    content_type = Varchar(length=100)
+    size = BigInt()
+    uploaded_at = Timestamptz(default=TimestamptzNow())
+
+
+class Offer(Table):
+    """Funds (rupiah) or goods (units) an LKS offers for a period, areas and PPKS types."""
+
+    id = Serial(primary_key=True)
+    lks = ForeignKey(references=Lks, index=True)
+    title = Varchar(length=200, default="")
+    period = Varchar(length=7, index=True)
+    kind = Varchar(length=16)
+    is_goods = Boolean(default=False)
+    unit = Varchar(length=60, default="")
+    unit_value = BigInt(default=0)
+    capacity = BigInt()
+    remaining = BigInt()
+    """Falls as allocations are approved; a CHECK keeps it >= 0 (see the migration)."""
+    areas = JSON(default=[])
+    ppks = JSON(default=[])
+    max_per_need = BigInt(null=True, default=None)
+    status = Varchar(length=12, default="draft", index=True)  # draft | published | closed
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Campaign(Table):
+    id = Serial(primary_key=True)
+    lks = ForeignKey(references=Lks, index=True)
+    slug = Varchar(length=120, unique=True)
+    title = Varchar(length=200)
+    description = Text(default="")
+    target_amount = BigInt(default=0)
+    kecamatan_code = Varchar(length=16, default="")
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Donor(Table):
+    id = Serial(primary_key=True)
+    account = ForeignKey(references=Account, null=True, default=None)
+    name = Varchar(length=120)
+    email = Varchar(length=200, default="", index=True)
+    anonymous = Boolean(default=False)
+
+
+class Donation(Table):
+    id = Serial(primary_key=True)
+    donor = ForeignKey(references=Donor, null=True, default=None)
+    lks = ForeignKey(references=Lks, index=True)
+    campaign = ForeignKey(references=Campaign, null=True, default=None)
+    amount = BigInt()
+    currency = Varchar(length=3, default="IDR")
+    method = Varchar(length=12)  # stripe | transfer
+    status = Varchar(length=12, default="pending", index=True)
+    stripe_session_id = Varchar(length=255, null=True, default=None, unique=True)
+    stripe_payment_intent = Varchar(length=255, null=True, default=None, index=True)
+    receipt_number = Varchar(length=40, null=True, default=None, unique=True)
+    transfer_proof_key = Varchar(length=255, default="")
+    recorded_by = ForeignKey(references=Account, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    completed_at = Timestamptz(null=True, default=None)
+
+
+class StripeEvent(Table, tablename="stripe_event"):
+    """Stripe event ids already handled: a replayed event never counts twice."""
+
+    event_id = Varchar(length=255, primary_key=True)
+    type = Varchar(length=80)
+    received_at = Timestamptz(default=TimestamptzNow())
+
+
+class MatchingRound(Table, tablename="matching_round"):
+    id = Serial(primary_key=True)
+    period = Varchar(length=7, index=True)
+    status = Varchar(length=12, default="queued", index=True)
+    started_by = ForeignKey(references=Account, null=True, default=None)
+    started_at = Timestamptz(default=TimestamptzNow())
+    finished_at = Timestamptz(null=True, default=None)
+    instance_key = Varchar(length=255, default="")
+    result_key = Varchar(length=255, default="")
+    solver_status = Varchar(length=12, default="")
+    objective = BigInt(default=0)
+    bound = BigInt(default=0)
+    seconds = JSON(default={})
+    needs_count = Integer(default=0)
+    offers_count = Integer(default=0)
+    matched_count = Integer(default=0)
+    message = Text(default="")
+
+
+class Allocation(Table):
+    id = Serial(primary_key=True)
+    round = ForeignKey(references=MatchingRound, index=True)
+    need = ForeignKey(references=Need, index=True)
+    offer = ForeignKey(references=Offer, index=True)
+    lks = ForeignKey(references=Lks, index=True)
+    amount = BigInt()
+    priority = Integer(default=0)
+    status = Varchar(length=12, default="proposed", index=True)
+    explanation = Text(default="")
+    rejection_reason = Text(default="")
+    decided_by = ForeignKey(references=Account, null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None)
+    deliver_by = Date(null=True, default=None)
+
+
+class UnmatchedNeed(Table, tablename="unmatched_need"):
+    id = Serial(primary_key=True)
+    round = ForeignKey(references=MatchingRound, index=True)
+    need = ForeignKey(references=Need, index=True)
+    reason = Varchar(length=30)
+    explanation = Text(default="")
+
+
+class LedgerEntry(Table, tablename="ledger_entry"):
+    """An LKS fund movement (signed rupiah); the balance is always the sum of the entries."""
+
+    id = Serial(primary_key=True)
+    lks = ForeignKey(references=Lks, index=True)
+    entry_type = Varchar(length=16)  # donation | allocation | refund | adjustment
+    amount = BigInt()
+    donation = ForeignKey(references=Donation, null=True, default=None)
+    allocation = ForeignKey(references=Allocation, null=True, default=None)
+    memo = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Delivery(Table):
+    id = Serial(primary_key=True)
+    allocation = ForeignKey(references=Allocation, unique=True)
+    delivered_on = Date()
+    what_given = Text()
+    received_by = Varchar(length=120)
+    recorded_by = ForeignKey(references=Account, null=True, default=None)
+    recorded_at = Timestamptz(default=TimestamptzNow())
+    status = Varchar(length=12, default="recorded", index=True)  # recorded | confirmed | disputed
+    decided_by = ForeignKey(references=Account, null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None)
+    dispute_reason = Text(default="")
+    requester_confirmed_at = Timestamptz(null=True, default=None)
+
+
+class DeliveryPhoto(Table, tablename="delivery_photo"):
+    id = Serial(primary_key=True)
+    delivery = ForeignKey(references=Delivery, index=True)
+    object_key = Varchar(length=255)
+    """The re-encoded copy without location or other metadata: the only one others see."""
+    content_type = Varchar(length=40)
+    size = BigInt()
+    width = Integer()
+    height = Integer()
+
+
+class Notification(Table):
+    id = Serial(primary_key=True)
+    account = ForeignKey(references=Account, null=True, default=None, index=True)
+    lks = ForeignKey(references=Lks, null=True, default=None, index=True)
+    message = Text()
+    link = Varchar(length=255, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    read_at = Timestamptz(null=True, default=None)
+
+
+class Job(Table):
+    """A background job (import, matching round): its progress is visible from any app process."""
+
+    id = Serial(primary_key=True)
+    kind = Varchar(length=40, index=True)
+    status = Varchar(length=12, default="queued", index=True)
+    progress = Integer(default=0)  # 0..100
+    message = Text(default="")
+    payload = JSON(default={})
+    result = JSON(default={})
+    created_by = ForeignKey(references=Account, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    started_at = Timestamptz(null=True, default=None)
+    finished_at = Timestamptz(null=True, default=None)
+
+
+ALL_TABLES: list[type[Table]] = [
+    Region, Lks, Account, WebSession, AuditEvent, AuditHead, DataAccess, Household, Member,
+    ServiceRequest, Need, NeedEvent, EvidenceFile, GovernmentProgram, GovernmentAid, LksDocument,
+    Offer, Campaign, Donor, Donation, StripeEvent, MatchingRound, Allocation, UnmatchedNeed,
+    LedgerEntry, Delivery, DeliveryPhoto, Notification, Job,
+]
