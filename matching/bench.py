@@ -70,7 +70,7 @@ def load_wilayah(path: Path = WILAYAH_CSV) -> list[str]:
 
 
 def _round_k(x: float) -> int:
-    return int(round(x / 1000.0)) * 1000
+    return round(x / 1000.0) * 1000
 
 
 def generate(scale: Scale, seed: int = 0, kelurahan: list[str] | None = None) -> dict[str, Any]:
@@ -119,9 +119,7 @@ def generate(scale: Scale, seed: int = 0, kelurahan: list[str] | None = None) ->
         if rng.random() < 0.30:
             for program in sorted(rng.sample(sorted(PROGRAMS), k=rng.choice([1, 1, 2]))):
                 kind, lo, hi = PROGRAMS[program]
-                aid.append(
-                    {"household": hh, "kind": kind, "program": program, "amount": _round_k(rng.uniform(lo, hi))}
-                )
+                aid.append({"household": hh, "kind": kind, "program": program, "amount": _round_k(rng.uniform(lo, hi))})
 
     # Offers: kinds in proportion to demand, capacity a fraction of that kind's demand.
     offer_kinds = rng.choices(kinds, weights=kind_weights, k=scale.offers)

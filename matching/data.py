@@ -39,6 +39,8 @@ class Prepared:
     household_cap: int | None
     cls: IntArray  # class per need, NO_CLASS when the need has no candidate (or remainder 0)
     capacity: IntArray  # per offer
+    need_kind: IntArray  # index into KINDS, per need
+    offer_kind: IntArray  # index into KINDS, per offer
     class_offers: list[IntArray]  # per class: eligible offer indices, ascending
     pairs: int  # number of eligible (need, offer) pairs with remainder > 0
 
@@ -64,9 +66,7 @@ def prepare(instance: Instance) -> Prepared:
     remainder = np.maximum(amount - aid_arr, 0)
     priority = np.fromiter((x.priority for x in needs), dtype=np.int64, count=n)
     hh_index: dict[str, int] = {}
-    household = np.fromiter(
-        (hh_index.setdefault(x.household, len(hh_index)) for x in needs), dtype=np.int64, count=n
-    )
+    household = np.fromiter((hh_index.setdefault(x.household, len(hh_index)) for x in needs), dtype=np.int64, count=n)
     kel_index: dict[str, int] = {}
     kel = np.fromiter((kel_index.setdefault(x.kelurahan, len(kel_index)) for x in needs), np.int64, n)
     kind = np.fromiter((KIND_INDEX[x.kind] for x in needs), dtype=np.int64, count=n)
@@ -114,8 +114,8 @@ def prepare(instance: Instance) -> Prepared:
     order = np.lexsort((cand_idx, base))
     sorted_base = base[order]
     sorted_needs = cand_idx[order]
-    starts = np.flatnonzero(np.r_[True, sorted_base[1:] != sorted_base[:-1]]) if len(order) else []
-    ends = np.r_[starts[1:], len(order)] if len(order) else []
+    starts = np.flatnonzero(np.r_[True, sorted_base[1:] != sorted_base[:-1]]) if len(order) else np.zeros(0, int)
+    ends = np.r_[starts[1:], len(order)].astype(int) if len(order) else np.zeros(0, int)
     offers_of_kind = [np.flatnonzero(offer_kind == k) for k in range(len(KINDS))]
     for b, (s, e) in enumerate(zip(starts, ends, strict=True)):
         group = sorted_needs[s:e]
@@ -146,6 +146,8 @@ def prepare(instance: Instance) -> Prepared:
         household_cap=cap,
         cls=cls,
         capacity=capacity,
+        need_kind=kind,
+        offer_kind=offer_kind,
         class_offers=class_offers,
         pairs=pairs,
     )

@@ -69,10 +69,7 @@ def solve_flow(prep: Prepared) -> FlowSolution:
     hh = prep.household[cand]
     cap = prep.household_cap
     hh_total = np.bincount(hh, weights=r, minlength=prep.n_households)
-    if cap is None:
-        capped = np.zeros(prep.n_households, dtype=bool)
-    else:
-        capped = hh_total > cap
+    capped = np.zeros(prep.n_households, dtype=bool) if cap is None else hh_total > cap
     capped_ids = np.flatnonzero(capped)
     hh_node = np.full(prep.n_households, sink, dtype=np.int64)
     hh_node[capped_ids] = class0 + n_cls + np.arange(len(capped_ids))
@@ -93,12 +90,8 @@ def solve_flow(prep: Prepared) -> FlowSolution:
     heads = np.concatenate(
         [[sink], offer0 + np.arange(m), class0 + oc_class, hh_node[hh], np.full(len(capped_ids), sink)]
     ).astype(np.int32)
-    caps = np.concatenate(
-        [[total_cap], prep.capacity, oc_cap, r, np.full(len(capped_ids), cap or 0)]
-    ).astype(np.int64)
-    costs = np.concatenate(
-        [[0], np.zeros(m), np.zeros(len(oc_tail)), -w, np.zeros(len(capped_ids))]
-    ).astype(np.int64)
+    caps = np.concatenate([[total_cap], prep.capacity, oc_cap, r, np.full(len(capped_ids), cap or 0)]).astype(np.int64)
+    costs = np.concatenate([[0], np.zeros(m), np.zeros(len(oc_tail)), -w, np.zeros(len(capped_ids))]).astype(np.int64)
 
     smcf = min_cost_flow.SimpleMinCostFlow()
     arcs = smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)

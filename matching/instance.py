@@ -171,9 +171,7 @@ class Result:
         return {
             "version": self.version,
             "period": self.period,
-            "allocations": [
-                {"need": a.need, "offer": a.offer, "amount": a.amount} for a in self.allocations
-            ],
+            "allocations": [{"need": a.need, "offer": a.offer, "amount": a.amount} for a in self.allocations],
             "unmatched": [{"need": u.need, "reason": u.reason} for u in self.unmatched],
             "stats": {
                 "status": self.stats.status,
@@ -371,9 +369,7 @@ def parse_instance(data: Any) -> Instance:
 
     needs = tuple(_parse_need(i, d) for i, d in enumerate(_list_field(data, "needs")))
     offers = tuple(_parse_offer(i, d) for i, d in enumerate(_list_field(data, "offers")))
-    aid = tuple(
-        _parse_aid(i, d) for i, d in enumerate(_list_field(data, "government_aid", optional=True))
-    )
+    aid = tuple(_parse_aid(i, d) for i, d in enumerate(_list_field(data, "government_aid", optional=True)))
 
     seen: dict[str, int] = {}
     for i, n in enumerate(needs):
@@ -383,9 +379,7 @@ def parse_instance(data: Any) -> Instance:
     seen = {}
     for i, o in enumerate(offers):
         if o.id in seen:
-            raise InstanceError(
-                f'offers[{i}] (id "{o.id}"): duplicate id (first at offers[{seen[o.id]}])'
-            )
+            raise InstanceError(f'offers[{i}] (id "{o.id}"): duplicate id (first at offers[{seen[o.id]}])')
         seen[o.id] = i
     return Instance(
         period=period,

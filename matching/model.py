@@ -24,8 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from matching.data import NO_CLASS, Prepared, prepare
-from matching.flow import solve_flow
+from matching.cpsat import Neighbourhood, solve_neighbourhood
+from matching.data import NO_CLASS, IntArray, Prepared, prepare
+from matching.flow import FlowSolution, solve_flow
 from matching.heuristic import UNASSIGNED, baseline, lp_rounding, objective
 from matching.instance import (
     REASON_COVERED,
@@ -49,8 +50,9 @@ class SolverSettings:
     time_limit: float = 30.0
     workers: int = 1
     seed: int = 0
-    exact_pairs_limit: int = 50_000
-    neighbourhood_size: int = 20_000
+    exact_pairs_limit: int = 50_000  # full CP-SAT model up to this many eligible pairs
+    lns_pairs_limit: int = 3_000_000  # CP-SAT neighbourhoods up to this many; above, rounding only
+    neighbourhood_size: int = 20_000  # about this many pairs per neighbourhood
 
 
 def extract(
@@ -81,6 +83,95 @@ def extract(
     )
 
 
+def exact(
+    prep: Prepared, assign: IntArray, bound: int, settings: SolverSettings, info: dict[str, Any]
+) -> tuple[IntArray, int]:
+    """The full CP-SAT model, hinted with ``assign``; returns the assignment and the tightened bound."""
+    hood = Neighbourhood(np.flatnonzero(prep.cls != NO_CLASS), np.ones(prep.n_offers, dtype=bool))
+    sub = solve_neighbourhood(prep, assign, hood, settings.time_limit, settings.workers, settings.seed)
+    info["method"] = "cpsat-exact"
+    if sub.proven_optimal:
+        return sub.assign, objective(prep, sub.assign)
+    return sub.assign, min(bound, int(np.floor(sub.bound + 1e-6)))
+
+
+def _batches(prep: Prepared, flow: FlowSolution, assign: IntArray, size: int) -> list[IntArray]:
+    """Offers in batches of one kind, kinds with the largest LP-minus-incumbent value first."""
+    rem = np.maximum(prep.remainder, 1)
+    lp_by_kind = np.bincount(prep.need_kind, weights=prep.priority * flow.need_flow / rem, minlength=8)
+    got = assign != UNASSIGNED
+    int_by_kind = np.bincount(prep.need_kind[got], weights=prep.priority[got], minlength=8)
+    assigned_per_offer = np.bincount(assign[got], minlength=prep.n_offers)
+    batches: list[IntArray] = []
+    for k in np.lexsort((np.arange(8), -(lp_by_kind - int_by_kind))).tolist():
+        if lp_by_kind[k] - int_by_kind[k] < 1e-9:
+            continue
+        current: list[int] = []
+        load = 0
+        for j in np.flatnonzero(prep.offer_kind == k).tolist():
+            current.append(j)
+            load += 3 * int(assigned_per_offer[j]) + 30
+            if load * min(len(current), 10) >= size:
+                batches.append(np.array(current, dtype=np.int64))
+                current, load = [], 0
+        if current:
+            batches.append(np.array(current, dtype=np.int64))
+    return batches
+
+
+def _neighbourhood(
+    prep: Prepared,
+    flow: FlowSolution,
+    assign: IntArray,
+    offers: IntArray,
+    members: list[IntArray],
+    offer_classes: list[list[int]],
+) -> Neighbourhood:
+    """Needs given to ``offers`` plus the best unassigned candidates of the classes they serve."""
+    mask = np.zeros(prep.n_offers, dtype=bool)
+    mask[offers] = True
+    held = np.flatnonzero(np.isin(assign, offers))
+    classes = sorted({c for j in offers.tolist() for c in offer_classes[j]})
+    pool = np.concatenate([members[c] for c in classes]) if classes else np.zeros(0, dtype=np.int64)
+    pool = pool[assign[pool] == UNASSIGNED]
+    rem = np.maximum(prep.remainder[pool], 1)
+    rank = np.lexsort((pool, -prep.priority[pool] / rem, -flow.need_flow[pool] / rem))
+    take = pool[rank[: 2 * len(held) + 100]]
+    return Neighbourhood(np.unique(np.concatenate([held, take])), mask)
+
+
+def improve(
+    prep: Prepared, flow: FlowSolution, assign: IntArray, settings: SolverSettings, info: dict[str, Any]
+) -> IntArray:
+    """Large neighbourhood search: CP-SAT re-solves batches of offers of one kind, the rest fixed."""
+    batches = _batches(prep, flow, assign, settings.neighbourhood_size)
+    cand = np.flatnonzero(prep.cls != NO_CLASS)
+    order = np.lexsort((cand, prep.cls[cand]))
+    sorted_cand = cand[order]
+    bounds = np.searchsorted(prep.cls[sorted_cand], np.arange(prep.n_classes + 1))
+    members = [sorted_cand[bounds[c] : bounds[c + 1]] for c in range(prep.n_classes)]
+    offer_classes: list[list[int]] = [[] for _ in range(prep.n_offers)]
+    for c, offs in enumerate(prep.class_offers):
+        for j in offs.tolist():
+            offer_classes[j].append(c)
+    budget = settings.time_limit
+    used = 0.0
+    solved = 0
+    for b, offers in enumerate(batches):
+        if used >= budget:
+            break
+        share = (budget - used) / (len(batches) - b)
+        hood = _neighbourhood(prep, flow, assign, offers, members, offer_classes)
+        sub = solve_neighbourhood(prep, assign, hood, share, settings.workers, settings.seed)
+        used += sub.deterministic_time
+        assign = sub.assign
+        solved += 1
+    info["method"] = "flow+lns"
+    info["lns_batches"] = f"{solved}/{len(batches)}"
+    info["lns_deterministic_time"] = round(used, 2)
+    return assign
+
+
 def solve(instance: Instance, settings: SolverSettings | None = None) -> Result:
     settings = settings or SolverSettings()
     start = time.perf_counter()
@@ -99,6 +190,17 @@ def solve(instance: Instance, settings: SolverSettings | None = None) -> Result:
         assign = greedy_assign
     info["rounding_s"] = round(time.perf_counter() - t, 3)
     info["rounding_objective"] = objective(prep, assign)
+    t = time.perf_counter()
+    if objective(prep, assign) < bound:
+        if prep.pairs <= settings.exact_pairs_limit:
+            assign, bound = exact(prep, assign, bound, settings, info)
+        elif prep.pairs <= settings.lns_pairs_limit:
+            assign = improve(prep, flow, assign, settings, info)
+        else:
+            info["method"] = "flow+rounding"
+    else:
+        info["method"] = "flow+rounding"
+    info["cpsat_s"] = round(time.perf_counter() - t, 3)
     return extract(instance, prep, assign, bound, time.perf_counter() - start, info)
 
 
