@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     stripe_api_base: str = ""
     """Only for tests against a local Stripe fake."""
 
+    db_pool: bool = True
+    """Keep a PostgreSQL connection pool in the web process (tests turn it off: their loops differ)."""
+
     redis_url: str = ""
     """Empty: background jobs run in-process; set: they go through a Redis queue."""
 

@@ -49,7 +49,13 @@ def solve_neighbourhood(
     time_limit: float,
     workers: int,
     seed: int,
+    upper_bound: int | None = None,
 ) -> SubResult:
+    """Re-solve the free needs of ``hood`` with CP-SAT, starting from ``incumbent``.
+
+    ``upper_bound`` (a proven bound on the whole objective, only meaningful with nothing fixed) is added
+    as a constraint so that CP-SAT stops as soon as it reaches it.
+    """
     rem, pri, hh = prep.remainder, prep.priority, prep.household
     free = np.zeros(prep.n_needs, dtype=bool)
     free[hood.needs] = True
@@ -91,7 +97,10 @@ def solve_neighbourhood(
             if int(rem[need_set].sum()) > hroom[h]:
                 model.add(cp_model.LinearExpr.weighted_sum([x[k] for k in ks], rem[pn[ks]].tolist()) <= int(hroom[h]))
     # ---- objective
-    model.maximize(cp_model.LinearExpr.weighted_sum(x, pri[pn].tolist()))
+    gain = cp_model.LinearExpr.weighted_sum(x, pri[pn].tolist())
+    if upper_bound is not None:
+        model.add(gain <= upper_bound - fixed_obj)
+    model.maximize(gain)
     for k, (i, j) in enumerate(zip(pn.tolist(), po.tolist(), strict=True)):
         model.add_hint(x[k], bool(incumbent[i] == j))
 

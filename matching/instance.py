@@ -39,6 +39,8 @@ STATUS_FEASIBLE = "FEASIBLE"
 
 KECAMATAN_RE = re.compile(r"32\.73\.\d{2}")
 KELURAHAN_RE = re.compile(r"32\.73\.\d{2}\.1\d{3}")
+# Sanity ceiling for amounts (1 trillion rupiah): keeps every sum inside 64-bit integers.
+MAX_AMOUNT = 10**12
 PERIOD_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
@@ -275,6 +277,8 @@ class _Entry:
         value = self.require(key)
         if not _is_int(value) or value < 0:
             raise self.fail(f"{key} must be a non-negative integer")
+        if value > MAX_AMOUNT:
+            raise self.fail(f"{key} must be a non-negative integer at most {MAX_AMOUNT:,}")
         return int(value)
 
     def kind(self) -> str:
@@ -364,7 +368,7 @@ def parse_instance(data: Any) -> Instance:
     if not isinstance(period, str) or not PERIOD_RE.fullmatch(period):
         raise InstanceError(f"period must be YYYY-MM, got {period!r}")
     cap = data.get("household_cap")
-    if cap is not None and (not _is_int(cap) or cap < 0):
+    if cap is not None and (not _is_int(cap) or not 0 <= cap <= MAX_AMOUNT):
         raise InstanceError(f"household_cap must be a non-negative integer, got {cap!r}")
 
     needs = tuple(_parse_need(i, d) for i, d in enumerate(_list_field(data, "needs")))

@@ -88,7 +88,9 @@ def exact(
 ) -> tuple[IntArray, int]:
     """The full CP-SAT model, hinted with ``assign``; returns the assignment and the tightened bound."""
     hood = Neighbourhood(np.flatnonzero(prep.cls != NO_CLASS), np.ones(prep.n_offers, dtype=bool))
-    sub = solve_neighbourhood(prep, assign, hood, settings.time_limit, settings.workers, settings.seed)
+    sub = solve_neighbourhood(
+        prep, assign, hood, settings.time_limit, settings.workers, settings.seed, upper_bound=bound
+    )
     info["method"] = "cpsat-exact"
     if sub.proven_optimal:
         return sub.assign, objective(prep, sub.assign)

@@ -59,6 +59,7 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("amount as float", _set(("needs", 2, "amount"), 100000.0), 'needs[2] (id "N-3"): amount must be'),
     ("negative amount", _set(("needs", 1, "amount"), -1), 'needs[1] (id "N-2"): amount must be a non-negative'),
     ("amount as bool", _set(("needs", 1, "amount"), True), 'needs[1] (id "N-2"): amount'),
+    ("huge capacity", _set(("offers", 1, "capacity"), 10**13), 'offers[1] (id "O-2"): capacity must be'),
     ("negative capacity", _set(("offers", 1, "capacity"), -5), 'offers[1] (id "O-2"): capacity must be'),
     ("negative max_per_need", _set(("offers", 0, "max_per_need"), -5), 'offers[0] (id "O-1"): max_per_need'),
     ("negative aid", _set(("government_aid", 0, "amount"), -5), 'government_aid[0] (household "KK-1"): amount must be'),

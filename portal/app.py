@@ -1,0 +1,161 @@
+"""The Litestar application, assembled in one factory from the settings."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from litestar import Litestar, MediaType, Request, Response
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.response import Redirect, Template
+from litestar.static_files import create_static_files_router
+from litestar.stores.base import Store
+from litestar.template.config import TemplateConfig
+from piccolo.engine import engine_finder
+
+import storage  # noqa: F401  (PICCOLO_CONF)
+from marketplace.settings import Settings, get_settings
+from marketplace.vocabulary import KIND_LABELS, PPKS_TYPES, ROLE_LABELS
+from portal.auth import role_guard
+from portal.i18n import translate
+from portal.sessions import DatabaseSessionStore
+from portal.web.common import language_of, rupiah
+
+log = logging.getLogger("jitu")
+HERE = Path(__file__).parent
+SESSION_SECONDS = 8 * 3600
+
+
+def _route_handlers() -> list[Any]:
+    from portal import web
+
+    handlers: list[Any] = []
+    for info in sorted(pkgutil.iter_modules(web.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"portal.web.{info.name}")
+        handlers.extend(getattr(module, "ROUTES", []))
+    return handlers
+
+
+@pass_context
+def _gettext(ctx: Any, text: str, **values: Any) -> str:
+    result = translate(text, ctx.get("lang", "id"))
+    return result.format(**values) if values else result
+
+
+def _template_engine() -> JinjaTemplateEngine:
+    env = Environment(
+        loader=FileSystemLoader(str(HERE / "templates")),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(_=_gettext, PPKS_TYPES=PPKS_TYPES, KIND_LABELS=KIND_LABELS, ROLE_LABELS=ROLE_LABELS)
+    env.filters["rupiah"] = rupiah
+    return JinjaTemplateEngine.from_environment(env)
+
+
+def _wants_html(request: Request[Any, Any, Any]) -> bool:
+    return not request.url.path.startswith(("/api/", "/webhooks/"))
+
+
+def _error_page(request: Request[Any, Any, Any], status: int, title: str, message: str) -> Response[Any]:
+    if not _wants_html(request):
+        return Response({"status_code": status, "detail": message}, status_code=status, media_type=MediaType.JSON)
+    lang = language_of(request)
+    return Template(
+        template_name="error.html",
+        context={"status": status, "title": title, "message": message, "lang": lang, "user": None},
+        status_code=status,
+    )
+
+
+def _not_authorized(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
+    if _wants_html(request):
+        return Redirect(path="/masuk", query_params={"next": request.url.path})
+    return _error_page(request, 401, "Belum masuk", str(exc.detail))
+
+
+def _forbidden(request: Request[Any, Any, Any], exc: PermissionDeniedException) -> Response[Any]:
+    detail = str(exc.detail)
+    if "CSRF" in detail:
+        detail = "Formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi."
+    return _error_page(request, 403, "Akses ditolak", detail)
+
+
+def _not_found(request: Request[Any, Any, Any], exc: NotFoundException) -> Response[Any]:
+    return _error_page(request, 404, "Halaman tidak ditemukan", "Alamat yang Anda buka tidak ada.")
+
+
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if isinstance(exc, ValidationException) or exc.status_code < 500:
+        return _error_page(request, exc.status_code, "Permintaan tidak dapat diproses", str(exc.detail))
+    return _server_error(request, exc)
+
+
+def _server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _error_page(
+        request, 500, "Terjadi kesalahan", "Maaf, terjadi kesalahan pada sistem. Kejadian ini sudah dicatat."
+    )
+
+
+def create_app(settings: Settings | None = None, *, session_store: Store | None = None) -> Litestar:
+    settings = settings or get_settings()
+    secret = settings.resolved_secret_key()
+    if session_store is None and settings.redis_url:
+        from litestar.stores.redis import RedisStore
+
+        session_store = RedisStore.with_client(url=settings.redis_url, namespace="jitu-session")
+    store = session_store or DatabaseSessionStore()
+    session_config = ServerSideSessionConfig(
+        store="sessions", key="jitu_session", max_age=SESSION_SECONDS, httponly=True,
+        samesite="lax", secure=settings.secure_cookies, renew_on_access=True,
+    )
+    csrf = CSRFConfig(
+        secret=secret, cookie_name="jitu_csrf", header_name="x-csrftoken", cookie_samesite="lax",
+        cookie_secure=settings.secure_cookies, cookie_httponly=False,
+    )
+
+    async def start_pool() -> None:
+        engine = engine_finder()
+        if settings.is_postgres and settings.db_pool and engine is not None:
+            await engine.start_connection_pool(max_size=10)  # type: ignore[attr-defined]
+
+    async def close_pool() -> None:
+        engine = engine_finder()
+        if settings.is_postgres and settings.db_pool and engine is not None:
+            await engine.close_connection_pool()  # type: ignore[attr-defined]
+
+    static = create_static_files_router(path="/static", directories=[HERE / "static"], opt={"public": True})
+    return Litestar(
+        route_handlers=[static, *_route_handlers()],
+        middleware=[session_config.middleware],
+        stores={"sessions": store},
+        csrf_config=csrf,
+        guards=[role_guard],
+        template_config=TemplateConfig(instance=_template_engine()),
+        exception_handlers={
+            NotAuthorizedException: _not_authorized,
+            PermissionDeniedException: _forbidden,
+            NotFoundException: _not_found,
+            HTTPException: _http_error,
+            Exception: _server_error,
+        },
+        on_startup=[start_pool],
+        on_shutdown=[close_pool],
+        debug=settings.debug,
+        state={"settings": settings},  # type: ignore[arg-type]
+    )

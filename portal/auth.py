@@ -1,0 +1,78 @@
+"""Log-in, passwords and the role guard.
+
+Every route declares who may use it in its ``opt``: ``{"public": True}`` or ``{"roles": [...]}``.
+The app-wide guard refuses anything else (deny by default), so a route that forgets to say is closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+
+from marketplace.vocabulary import Role
+from storage.accounts import CurrentUser, load_user
+
+_hasher = PasswordHasher()
+ALL_ROLES: tuple[str, ...] = tuple(r.value for r in Role)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def roles(*allowed: str | Role) -> dict[str, Any]:
+    """``opt`` for a route open to these roles only."""
+    return {"roles": [str(r) for r in allowed]}
+
+
+PUBLIC: dict[str, Any] = {"public": True}
+ANY_ROLE: dict[str, Any] = roles(*ALL_ROLES)
+
+
+async def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser | None:
+    """The logged-in account, loaded once per request from the session (no state in the process)."""
+    state = connection.scope.setdefault("state", {})
+    if "jitu_user" in state:
+        return state["jitu_user"]  # type: ignore[no-any-return]
+    user = None
+    session = connection.scope.get("session")
+    account_id = session.get("account_id") if isinstance(session, dict) else None
+    if isinstance(account_id, int):
+        user = await load_user(account_id)
+    state["jitu_user"] = user
+    return user
+
+
+async def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    opt = handler.opt
+    user = await current_user(connection)
+    if opt.get("public"):
+        return
+    allowed: Iterable[str] | None = opt.get("roles")
+    if allowed is None:
+        raise PermissionDeniedException("Rute ini belum menyatakan peran yang boleh membukanya")
+    if user is None:
+        raise NotAuthorizedException("Silakan masuk terlebih dahulu")
+    if user.role not in allowed:
+        raise PermissionDeniedException("Anda tidak berhak membuka halaman ini")
+
+
+async def provide_user(request: Any) -> CurrentUser:
+    """Dependency for guarded routes: the guard has already refused anonymous requests."""
+    user = await current_user(request)
+    if user is None:
+        raise NotAuthorizedException("Silakan masuk terlebih dahulu")
+    return user

@@ -1,0 +1,45 @@
+"""``jitu user create``: accounts from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import click
+
+from marketplace.vocabulary import Role
+
+
+@click.command("create")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Kata sandi (ditanyakan bila tidak diberikan)")
+@click.option("--name", "full_name", default="", help="Nama lengkap")
+@click.option("--email", default="")
+@click.option("--lks", "lks_id", type=int, default=None, help="Id LKS (untuk staf LKS)")
+@click.option("--kelurahan", "kelurahan_code", default=None, help="Kode kelurahan (untuk operator kelurahan)")
+def create_user(username: str, role: str, password: str, full_name: str, email: str, lks_id: int | None,
+                kelurahan_code: str | None) -> None:
+    """Buat akun baru."""
+    from portal.auth import hash_password
+    from storage.accounts import AccountError, create_account
+
+    if len(password) < 8:
+        click.echo("Kata sandi minimal 8 karakter.", err=True)
+        sys.exit(2)
+    try:
+        account_id = asyncio.run(create_account(
+            username=username, password_hash=hash_password(password), role=role, full_name=full_name,
+            email=email, lks_id=lks_id, kelurahan_code=kelurahan_code, actor="cli",
+        ))
+    except AccountError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    click.echo(f"Akun {username} ({role}) dibuat dengan id {account_id}.")
+
+
+def register(cli: click.Group) -> None:
+    from portal.cli import subgroup
+
+    subgroup(cli, "user", "Akun pengguna.").add_command(create_user)

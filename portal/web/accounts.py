@@ -1,0 +1,129 @@
+"""Log-in, log-out, language, and the role-aware home page."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.response import Redirect, Template
+
+from marketplace.audit import AuditEvent
+from marketplace.vocabulary import Role
+from portal.auth import ANY_ROLE, PUBLIC, current_user, hash_password, verify_password
+from portal.i18n import LANGUAGES
+from portal.web import menu
+from portal.web.common import page
+from storage.accounts import find_by_username
+from storage.tables import Account, Allocation, Donation, Household, Lks, Need, Notification
+from storage.uow import unit_of_work
+
+# Compared against when the username is unknown, so both paths take as long (no user enumeration).
+_DUMMY_HASH = hash_password("jitu-timing-equaliser")
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/beranda"
+
+
+@get("/", opt=PUBLIC, name="index")
+async def index(request: Request[Any, Any, Any]) -> Template:
+    return await page(request, "index.html")
+
+
+@get("/healthz", opt=PUBLIC, name="health")
+async def health() -> dict[str, str]:
+    await Account.count()
+    return {"status": "ok"}
+
+
+@get("/masuk", opt=PUBLIC, name="login")
+async def login_form(request: Request[Any, Any, Any]) -> Template:
+    target = _safe_next(request.query_params.get("next"))
+    return await page(request, "login.html", next=target, error=None, username="")
+
+
+@post("/masuk", opt=PUBLIC, name="login_submit")
+async def login_submit(request: Request[Any, Any, Any]) -> Template | Redirect:
+    form = await request.form()
+    username = str(form.get("username", "")).strip()
+    password = str(form.get("password", ""))
+    target = _safe_next(str(form.get("next", "")))
+    row = await find_by_username(username) if username else None
+    ok = verify_password(row["password_hash"] if row else _DUMMY_HASH, password) and bool(row and row["active"])
+    if not ok or row is None:
+        async with unit_of_work() as uow:
+            await uow.record(AuditEvent(username or "-", "auth.login_failed", "account", username or "-"))
+        return await page(request, "login.html", status_code=401, next=target, username=username,
+                          error="Nama pengguna atau kata sandi salah.")
+    request.clear_session()
+    request.set_session({"account_id": row["id"], "lang": row["language"] or "id"})
+    async with unit_of_work() as uow:
+        await Account.update({Account.last_login_at: datetime.now(UTC)}).where(Account.id == row["id"])
+        await uow.record(AuditEvent(row["username"], "auth.login", "account", str(row["id"])))
+    return Redirect(path=target)
+
+
+@post("/keluar", opt=ANY_ROLE, name="logout")
+async def logout(request: Request[Any, Any, Any]) -> Redirect:
+    user = await current_user(request)
+    if user:
+        async with unit_of_work() as uow:
+            await uow.record(AuditEvent(user.username, "auth.logout", "account", str(user.id)))
+    request.clear_session()
+    return Redirect(path="/masuk")
+
+
+@post("/bahasa", opt=PUBLIC, name="set_language")
+async def set_language(request: Request[Any, Any, Any]) -> Redirect:
+    form = await request.form()
+    lang = str(form.get("lang", "id"))
+    if lang not in LANGUAGES:
+        lang = "id"
+    back = _safe_next(str(form.get("next", "/")))
+    user = await current_user(request)
+    if user:
+        request.session["lang"] = lang
+        await Account.update({Account.language: lang}).where(Account.id == user.id)
+    response = Redirect(path=back)
+    response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax", httponly=True)
+    return response
+
+
+@get("/beranda", opt=ANY_ROLE, name="home")
+async def home(request: Request[Any, Any, Any]) -> Template:
+    user = await current_user(request)
+    assert user is not None
+    figures: dict[str, Any] = {}
+    if user.role in (Role.DINSOS_ADMIN, Role.PEKERJA_SOSIAL, Role.DPO):
+        figures["households"] = await Household.count()
+        figures["needs_submitted"] = await Need.count().where(Need.status.is_in(["submitted", "assessed"]))
+        figures["needs_verified"] = await Need.count().where(Need.status == "verified")
+        figures["lks_applied"] = await Lks.count().where(Lks.status == "applied")
+        figures["allocations_proposed"] = await Allocation.count().where(Allocation.status == "proposed")
+    elif user.role == Role.OPERATOR_KELURAHAN:
+        figures["households"] = await Household.count().where(Household.kelurahan_code == user.kelurahan_code)
+        figures["needs_submitted"] = await Need.count().where(
+            (Need.household.kelurahan_code == user.kelurahan_code) & (Need.status == "submitted")
+        )
+    elif user.role == Role.LKS_STAFF:
+        lks = await Lks.select(Lks.name, Lks.status).where(Lks.id == user.lks_id).first()
+        figures["lks"] = lks
+        figures["allocations_approved"] = await Allocation.count().where(
+            (Allocation.lks == user.lks_id) & (Allocation.status == "approved")
+        )
+        figures["allocations_delivered"] = await Allocation.count().where(
+            (Allocation.lks == user.lks_id) & (Allocation.status.is_in(["delivered", "confirmed"]))
+        )
+    elif user.role == Role.DONOR:
+        figures["donations"] = await Donation.count().where(Donation.donor.account == user.id)
+    addressed = Notification.account == user.id
+    if user.lks_id:
+        addressed = addressed | (Notification.lks == user.lks_id)
+    notifications = await Notification.select().where(addressed).order_by(Notification.id, ascending=False).limit(5)
+    return await page(request, "home.html", figures=figures, notifications=notifications, menu=menu.for_role(user.role))
+
+
+ROUTES = [index, health, login_form, login_submit, logout, set_language, home]

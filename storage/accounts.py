@@ -1,0 +1,70 @@
+"""Accounts: create and find, every creation audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from marketplace.audit import AuditEvent
+from marketplace.vocabulary import Role
+from storage.tables import Account, Lks
+from storage.uow import unit_of_work
+
+
+class AccountError(ValueError):
+    """A user-caused problem with an account; the message is Indonesian."""
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentUser:
+    id: int
+    username: str
+    full_name: str
+    role: str
+    lks_id: int | None
+    kelurahan_code: str | None
+    language: str
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> CurrentUser:
+        return cls(row["id"], row["username"], row["full_name"], row["role"], row["lks"],
+                   row["kelurahan_code"], row["language"])
+
+
+async def create_account(
+    *, username: str, password_hash: str, role: str, full_name: str = "", email: str = "",
+    lks_id: int | None = None, kelurahan_code: str | None = None, actor: str = "system",
+) -> int:
+    if role not in {r.value for r in Role}:
+        raise AccountError(f"Peran tidak dikenal: {role}")
+    if role == Role.LKS_STAFF and lks_id is None:
+        raise AccountError("Staf LKS harus terhubung ke satu LKS")
+    if role != Role.LKS_STAFF and lks_id is not None:
+        raise AccountError("Hanya staf LKS yang terhubung ke LKS")
+    if role == Role.OPERATOR_KELURAHAN and not kelurahan_code:
+        raise AccountError("Operator kelurahan harus terhubung ke satu kelurahan")
+    if not username or len(username) > 80:
+        raise AccountError("Nama pengguna wajib diisi (paling banyak 80 karakter)")
+    async with unit_of_work() as uow:
+        if await Account.exists().where(Account.username == username):
+            raise AccountError(f"Nama pengguna {username!r} sudah dipakai")
+        if lks_id is not None and not await Lks.exists().where(Lks.id == lks_id):
+            raise AccountError(f"LKS #{lks_id} tidak ada")
+        rows = await Account.insert(
+            Account(username=username, password_hash=password_hash, role=role, full_name=full_name,
+                    email=email, lks=lks_id, kelurahan_code=kelurahan_code)
+        ).returning(Account.id)
+        account_id = int(rows[0]["id"])
+        await uow.record(AuditEvent(actor, "account.create", "account", str(account_id), None,
+                                    {"username": username, "role": role, "lks": lks_id,
+                                     "kelurahan_code": kelurahan_code}))
+    return account_id
+
+
+async def find_by_username(username: str) -> dict[str, Any] | None:
+    return await Account.select().where(Account.username == username).first()
+
+
+async def load_user(account_id: int) -> CurrentUser | None:
+    row = await Account.select().where((Account.id == account_id) & (Account.active == True)).first()  # noqa: E712
+    return CurrentUser.from_row(row) if row else None

@@ -1,0 +1,80 @@
+"""Helpers for tests that touch the database: cleaning, accounts, logging in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from piccolo.engine import engine_finder
+
+from storage.tables import ALL_TABLES, GovernmentProgram, Region
+
+KEEP = {Region._meta.tablename, GovernmentProgram._meta.tablename}
+PASSWORD = "kata-sandi-uji-123"
+
+
+async def clean_database() -> None:
+    engine = engine_finder()
+    assert engine is not None
+    names = [t._meta.tablename for t in ALL_TABLES if t._meta.tablename not in KEEP]
+    if engine.engine_type == "postgres":
+        await ALL_TABLES[0].raw("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE")
+        return
+    table = ALL_TABLES[0]
+    await table.raw("DROP TRIGGER IF EXISTS audit_event_no_delete")
+    for name in reversed(names):
+        await table.raw(f'DELETE FROM "{name}"')
+    await table.raw("DELETE FROM sqlite_sequence") if await _has_sequence() else None
+    await table.raw(
+        "CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event "
+        "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END"
+    )
+
+
+async def _has_sequence() -> bool:
+    rows = await ALL_TABLES[0].raw("SELECT name FROM sqlite_master WHERE name = 'sqlite_sequence'")
+    return bool(rows)
+
+
+async def make_account(role: str, username: str | None = None, *, lks_id: int | None = None,
+                       kelurahan_code: str | None = None) -> int:
+    from portal.auth import hash_password
+    from storage.accounts import create_account
+
+    if role == "operator_kelurahan" and kelurahan_code is None:
+        kelurahan_code = "32.73.03.1001"
+    if role == "lks_staff" and lks_id is None:
+        lks_id = await make_lks()
+    return await create_account(username=username or f"{role}-user", password_hash=_hash(hash_password),
+                                role=role, lks_id=lks_id, kelurahan_code=kelurahan_code, full_name=role)
+
+
+_HASHED: dict[str, str] = {}
+
+
+def _hash(hash_password: Any) -> str:
+    if PASSWORD not in _HASHED:
+        _HASHED[PASSWORD] = hash_password(PASSWORD)
+    return _HASHED[PASSWORD]
+
+
+async def make_lks(name: str = "Yayasan Uji", status: str = "verified") -> int:
+    from storage.tables import Lks
+
+    rows = await Lks.insert(Lks(name=name, legal_type="yayasan", status=status,
+                                kecamatan_code="32.73.03")).returning(Lks.id)
+    return int(rows[0]["id"])
+
+
+async def login(client: Any, username: str, password: str = PASSWORD) -> None:
+    """Log in through the real form, CSRF token included."""
+    await client.get("/masuk")
+    token = client.cookies.get("jitu_csrf")
+    response = await client.post("/masuk", data={"username": username, "password": password,
+                                                 "_csrf_token": token}, follow_redirects=False)
+    assert response.status_code == 302, response.text
+
+
+def csrf(client: Any) -> str:
+    token = client.cookies.get("jitu_csrf")
+    assert token, "no CSRF cookie yet: GET a page first"
+    return str(token)
