@@ -1,5 +1,6 @@
 """Bahasa Indonesia first, English second. Templates and messages are written in Indonesian; the
-English catalogue (``locales/en.json``) maps each Indonesian text to its translation."""
+English catalogue maps each Indonesian text to its translation: one JSON file per feature in
+``portal/locales/``, merged, so features add their texts without touching each other's files."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ LANGUAGES = ("id", "en")
 
 @lru_cache(maxsize=1)
 def _english() -> dict[str, str]:
-    text = resources.files("portal").joinpath("locales/en.json").read_text("utf-8")
-    return dict(json.loads(text))
+    merged: dict[str, str] = {}
+    for entry in sorted(resources.files("portal").joinpath("locales").iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".json"):
+            merged.update(json.loads(entry.read_text("utf-8")))
+    return merged
 
 
 def translate(text: str, language: str) -> str:

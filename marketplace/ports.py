@@ -1,0 +1,45 @@
+"""Ports: what the domain needs from the outside, as protocols. Adapters live in ``storage/`` and
+``portal/``; tests can pass simple fakes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    key: str
+    size: int
+    content_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class UploadForm:
+    """A browser posts a file straight to ``url`` with these ``fields`` (an S3 presigned POST policy)."""
+
+    url: str
+    fields: dict[str, str]
+
+
+class ObjectStore(Protocol):
+    """Files kept outside the database: LKS documents, evidence, delivery photos, matching rounds."""
+
+    def put(self, key: str, data: bytes, content_type: str) -> StoredObject: ...
+
+    def get(self, key: str) -> bytes: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def stat(self, key: str) -> StoredObject: ...
+
+    def download_url(self, key: str, expires: timedelta, filename: str | None = None) -> str:
+        """A link that stops working after ``expires``."""
+        ...
+
+
+class ObjectNotFound(KeyError):
+    pass

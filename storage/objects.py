@@ -1,0 +1,89 @@
+"""Object storage behind one interface (``marketplace.ports.ObjectStore``), chosen by settings:
+a local folder by default, MinIO/S3 in production (``storage/objects_minio.py``)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from marketplace.ports import ObjectNotFound, ObjectStore, StoredObject
+from marketplace.settings import Settings, get_settings
+
+_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,250}$")
+
+
+def check_key(key: str) -> str:
+    if not _KEY_RE.match(key) or ".." in key.split("/"):
+        raise ValueError(f"invalid object key: {key!r}")
+    return key
+
+
+class LocalObjectStore:
+    """Files under one folder; download links are HMAC-signed and expire (served by the portal)."""
+
+    def __init__(self, root: Path, secret: str, url_prefix: str = "/berkas") -> None:
+        self.root = root
+        self.secret = secret.encode()
+        self.url_prefix = url_prefix
+
+    def _path(self, key: str) -> Path:
+        return self.root / check_key(key)
+
+    def put(self, key: str, data: bytes, content_type: str) -> StoredObject:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+        tmp.write_bytes(data)
+        tmp.replace(path)  # atomic: a reader sees the whole file or none
+        path.with_name(path.name + ".meta").write_text(json.dumps({"content_type": content_type}))
+        return StoredObject(key, len(data), content_type)
+
+    def get(self, key: str) -> bytes:
+        path = self._path(key)
+        if not path.is_file():
+            raise ObjectNotFound(key)
+        return path.read_bytes()
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        path.unlink(missing_ok=True)
+        path.with_name(path.name + ".meta").unlink(missing_ok=True)
+
+    def stat(self, key: str) -> StoredObject:
+        path = self._path(key)
+        if not path.is_file():
+            raise ObjectNotFound(key)
+        meta = path.with_name(path.name + ".meta")
+        content_type = json.loads(meta.read_text())["content_type"] if meta.exists() else "application/octet-stream"
+        return StoredObject(key, path.stat().st_size, content_type)
+
+    def download_url(self, key: str, expires: timedelta, filename: str | None = None) -> str:
+        deadline = int(time.time() + expires.total_seconds())
+        token = self.sign(key, deadline)
+        return f"{self.url_prefix}/{key}?e={deadline}&s={token}"
+
+    def sign(self, key: str, deadline: int) -> str:
+        mac = hmac.new(self.secret, f"{key}\n{deadline}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+    def check_signature(self, key: str, deadline: int, token: str) -> bool:
+        return deadline >= time.time() and hmac.compare_digest(self.sign(key, deadline), token)
+
+
+def make_object_store(settings: Settings | None = None) -> ObjectStore:
+    settings = settings or get_settings()
+    if settings.object_store == "minio":
+        from storage.objects_minio import MinioObjectStore
+
+        return MinioObjectStore.from_settings(settings)
+    return LocalObjectStore(settings.object_dir, settings.resolved_secret_key())
