@@ -289,6 +289,8 @@ class Donation(Table):
     stripe_session_id = Varchar(length=255, null=True, default=None, unique=True)
     stripe_payment_intent = Varchar(length=255, null=True, default=None, index=True)
     receipt_number = Varchar(length=40, null=True, default=None, unique=True)
+    refunded_amount = BigInt(default=0)
+    """What Stripe reports refunded so far (rupiah); kept even when the refund arrives before the payment."""
     transfer_proof_key = Varchar(length=255, default="")
     recorded_by = ForeignKey(references=Account, null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
