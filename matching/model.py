@@ -43,8 +43,9 @@ from matching.instance import (
 )
 
 # CP-SAT deterministic time units granted per second of ``time_limit``. Measured on the 2-core
-# benchmark machine: one unit takes 1.3-1.8 s of wall time including building the models in Python.
-DETERMINISTIC_PER_SECOND = 0.5
+# benchmark machine: one unit takes 1.5-2.8 s of wall time including building the models in Python.
+DETERMINISTIC_PER_SECOND = 0.4
+MAX_SWEEPS = 20
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class SolverSettings:
     seed: int = 0
     exact_pairs_limit: int = 50_000  # full CP-SAT model up to this many eligible pairs
     lns_pairs_limit: int = 3_000_000  # CP-SAT neighbourhoods up to this many; above, rounding only
-    neighbourhood_size: int = 20_000  # about this many pairs per neighbourhood
+    neighbourhood_size: int = 2_000  # about this many pairs per neighbourhood (doubled when stuck)
 
 
 def extract(
@@ -95,20 +96,27 @@ def extract(
 
 
 def exact(
-    prep: Prepared, assign: IntArray, bound: int, settings: SolverSettings, info: dict[str, Any]
+    prep: Prepared, assign: IntArray, bound: int, budget: float, settings: SolverSettings, info: dict[str, Any]
 ) -> tuple[IntArray, int]:
     """The full CP-SAT model, hinted with ``assign``; returns the assignment and the tightened bound."""
     hood = Neighbourhood(np.flatnonzero(prep.cls != NO_CLASS), np.ones(prep.n_offers, dtype=bool))
-    budget = settings.time_limit * DETERMINISTIC_PER_SECOND
     sub = solve_neighbourhood(prep, assign, hood, budget, settings.workers, settings.seed, upper_bound=bound)
-    info["method"] = "cpsat-exact"
+    info["method"] = info.get("method", "flow") + "+exact"
     if sub.proven_optimal:
         return sub.assign, objective(prep, sub.assign)
+    if not np.isfinite(sub.bound):  # stopped before CP-SAT had a bound: keep the flow bound
+        return sub.assign, bound
     return sub.assign, min(bound, int(np.floor(sub.bound + 1e-6)))
 
 
-def _batches(prep: Prepared, flow: FlowSolution, assign: IntArray, size: int) -> list[IntArray]:
-    """Offers in batches of one kind, kinds with the largest LP-minus-incumbent value first."""
+def _batches(
+    prep: Prepared, flow: FlowSolution, assign: IntArray, size: int, rng: np.random.Generator | None
+) -> list[IntArray]:
+    """Offers in batches of one kind, kinds with the largest LP-minus-incumbent value first.
+
+    The first pass takes offers of a kind in index order; later passes (``rng`` given) shuffle them so
+    that other offers meet in one neighbourhood.
+    """
     rem = np.maximum(prep.remainder, 1)
     lp_by_kind = np.bincount(prep.need_kind, weights=prep.priority * flow.need_flow / rem, minlength=8)
     got = assign != UNASSIGNED
@@ -118,9 +126,12 @@ def _batches(prep: Prepared, flow: FlowSolution, assign: IntArray, size: int) ->
     for k in np.lexsort((np.arange(8), -(lp_by_kind - int_by_kind))).tolist():
         if lp_by_kind[k] - int_by_kind[k] < 1e-9:
             continue
+        of_kind = np.flatnonzero(prep.offer_kind == k)
+        if rng is not None:
+            of_kind = rng.permutation(of_kind)
         current: list[int] = []
         load = 0
-        for j in np.flatnonzero(prep.offer_kind == k).tolist():
+        for j in of_kind.tolist():
             current.append(j)
             load += 3 * int(assigned_per_offer[j]) + 30
             if load * min(len(current), 10) >= size:
@@ -153,10 +164,19 @@ def _neighbourhood(
 
 
 def improve(
-    prep: Prepared, flow: FlowSolution, assign: IntArray, settings: SolverSettings, info: dict[str, Any]
-) -> IntArray:
-    """Large neighbourhood search: CP-SAT re-solves batches of offers of one kind, the rest fixed."""
-    batches = _batches(prep, flow, assign, settings.neighbourhood_size)
+    prep: Prepared,
+    flow: FlowSolution,
+    assign: IntArray,
+    bound: int,
+    budget: float,
+    settings: SolverSettings,
+    info: dict[str, Any],
+) -> tuple[IntArray, float]:
+    """Large neighbourhood search: CP-SAT re-solves batches of offers of one kind, the rest fixed.
+
+    Sweeps over all batches while it gains and ``budget`` (deterministic time) lasts; a sweep without
+    gain doubles the neighbourhood size. Returns the assignment and the deterministic time used.
+    """
     cand = np.flatnonzero(prep.cls != NO_CLASS)
     order = np.lexsort((cand, prep.cls[cand]))
     sorted_cand = cand[order]
@@ -166,22 +186,34 @@ def improve(
     for c, offs in enumerate(prep.class_offers):
         for j in offs.tolist():
             offer_classes[j].append(c)
-    budget = settings.time_limit * DETERMINISTIC_PER_SECOND
     used = 0.0
     solved = 0
-    for b, offers in enumerate(batches):
-        if used >= budget:
+    size = settings.neighbourhood_size
+    rng = np.random.default_rng(settings.seed)
+    value = objective(prep, assign)
+    for sweep in range(MAX_SWEEPS):
+        start_value = value
+        batches = _batches(prep, flow, assign, size, rng if sweep else None)
+        for b, offers in enumerate(batches):
+            if used >= budget:
+                break
+            share = min((budget - used) / (len(batches) - b), max(0.5, budget / 10))
+            hood = _neighbourhood(prep, flow, assign, offers, members, offer_classes)
+            sub = solve_neighbourhood(prep, assign, hood, share, settings.workers, settings.seed)
+            used += sub.deterministic_time
+            assign = sub.assign
+            value = objective(prep, assign)
+            solved += 1
+        if used >= budget or value >= bound:
             break
-        share = (budget - used) / (len(batches) - b)
-        hood = _neighbourhood(prep, flow, assign, offers, members, offer_classes)
-        sub = solve_neighbourhood(prep, assign, hood, share, settings.workers, settings.seed)
-        used += sub.deterministic_time
-        assign = sub.assign
-        solved += 1
+        if value == start_value:  # no gain in a whole sweep: larger neighbourhoods
+            if size >= 3 * prep.pairs:
+                break
+            size *= 2
     info["method"] = "flow+lns"
-    info["lns_batches"] = f"{solved}/{len(batches)}"
+    info["lns_neighbourhoods"] = solved
     info["lns_deterministic_time"] = round(used, 2)
-    return assign
+    return assign, used
 
 
 def solve(instance: Instance, settings: SolverSettings | None = None) -> Result:
@@ -203,15 +235,15 @@ def solve(instance: Instance, settings: SolverSettings | None = None) -> Result:
     info["rounding_s"] = round(time.perf_counter() - t, 3)
     info["rounding_objective"] = objective(prep, assign)
     t = time.perf_counter()
-    if objective(prep, assign) < bound:
-        if prep.pairs <= settings.exact_pairs_limit:
-            assign, bound = exact(prep, assign, bound, settings, info)
-        elif prep.pairs <= settings.lns_pairs_limit:
-            assign = improve(prep, flow, assign, settings, info)
-        else:
-            info["method"] = "flow+rounding"
-    else:
-        info["method"] = "flow+rounding"
+    info["method"] = "flow+rounding"
+    budget = settings.time_limit * DETERMINISTIC_PER_SECOND
+    if objective(prep, assign) < bound and prep.pairs <= settings.lns_pairs_limit:
+        # Small instances keep half the budget for the full model (its bound can prove optimality).
+        share = budget / 2 if prep.pairs <= settings.exact_pairs_limit else budget
+        assign, used = improve(prep, flow, assign, bound, share, settings, info)
+        budget -= used
+    if objective(prep, assign) < bound and prep.pairs <= settings.exact_pairs_limit and budget > 0:
+        assign, bound = exact(prep, assign, bound, budget, settings, info)
     info["cpsat_s"] = round(time.perf_counter() - t, 3)
     return extract(instance, prep, assign, bound, time.perf_counter() - start, info)
 
