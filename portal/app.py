@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
-from litestar import Litestar, MediaType, Request, Response
+from litestar import Litestar, MediaType, Request, Response, Router
 from litestar.config.csrf import CSRFConfig
-from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
@@ -20,6 +19,8 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.openapi.config import OpenAPIConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
@@ -145,6 +146,10 @@ def create_app(settings: Settings | None = None, *, session_store: Store | None 
         middleware=[session_config.middleware],
         stores={"sessions": store},
         csrf_config=csrf,
+        openapi_config=OpenAPIConfig(
+            title="jitu API", version="1",
+            openapi_router=Router(path="/api/schema", route_handlers=[], opt={"public": True}),
+        ),
         guards=[role_guard],
         template_config=TemplateConfig(instance=_template_engine()),
         exception_handlers={

@@ -1,0 +1,87 @@
+"""Every route declares who may use it, and refuses everyone else: the wrong role gets 403 from the
+guard, an anonymous visitor is sent to log in (pages) or gets 401 (API). This walks the real route
+table, so a route added later is checked without touching this file."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from litestar.handlers import HTTPRouteHandler
+
+from marketplace.vocabulary import Role
+from portal.app import create_app
+from tests.dbutil import csrf, login, make_account
+
+GUARD_REFUSAL = "Anda tidak berhak membuka halaman ini"
+ALL = [r.value for r in Role]
+
+
+def _handlers() -> list[tuple[str, str, HTTPRouteHandler]]:
+    app = create_app()
+    found = []
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if not isinstance(handler, HTTPRouteHandler):
+                continue
+            for method in sorted(handler.http_methods):
+                if method in ("HEAD", "OPTIONS"):
+                    continue
+                found.append((method, route.path, handler))
+    return found
+
+
+def _concrete(path: str) -> str:
+    path = re.sub(r"\{[^}:]+:int\}", "1", path)
+    path = re.sub(r"\{[^}:]+:path\}", "a/b.jpg", path)
+    return re.sub(r"\{[^}]+\}", "x", path)
+
+
+def test_every_route_declares_who_may_use_it():
+    undeclared = [
+        f"{method} {path}" for method, path, handler in _handlers()
+        if not handler.opt.get("public") and not handler.opt.get("roles")
+    ]
+    assert undeclared == []
+
+
+def _restricted() -> list[tuple[str, str, list[str]]]:
+    return [(m, _concrete(p), list(h.opt["roles"])) for m, p, h in _handlers() if not h.opt.get("public")]
+
+
+async def _call(client: Any, method: str, path: str) -> Any:
+    token = client.cookies.get("jitu_csrf")
+    if method == "GET":
+        return await client.get(path, follow_redirects=False)
+    return await client.request(method, path, data={"_csrf_token": token or ""},
+                                headers={"x-csrftoken": token or ""}, follow_redirects=False)
+
+
+async def test_anonymous_visitors_are_refused_everywhere_restricted(client):
+    await client.get("/masuk")
+    refused = []
+    for method, path, _roles in _restricted():
+        response = await _call(client, method, path)
+        if path.startswith("/api/"):
+            ok = response.status_code == 401
+        else:
+            ok = response.status_code == 302 and response.headers["location"].startswith("/masuk")
+        if not ok:
+            refused.append(f"{method} {path} -> {response.status_code}")
+    assert refused == []
+
+
+@pytest.mark.parametrize("role", ALL)
+async def test_each_role_is_refused_where_it_does_not_belong(client, role):
+    await make_account(role, f"u-{role}")
+    await login(client, f"u-{role}")
+    csrf(client)
+    leaks = []
+    for method, path, roles in _restricted():
+        if role in roles:
+            continue
+        response = await _call(client, method, path)
+        if response.status_code != 403 or (path.startswith("/api/") is False and GUARD_REFUSAL not in response.text):
+            leaks.append(f"{method} {path} -> {response.status_code}")
+    assert leaks == []
