@@ -1,0 +1,66 @@
+"""The data protection officer's view of the access log (UU 27/2022 Pasal 46 and 53): who read whose
+personal data, and when. Read-only: no route changes the log."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from litestar import Request, get
+from litestar.response import Template
+
+from marketplace.vocabulary import Role
+from portal.auth import roles
+from portal.web import menu
+from portal.web.common import page
+from storage.tables import DataAccess
+
+PAGE_SIZE = 50
+
+menu.add("/privasi/akses", "Log akses data pribadi", Role.DPO, Role.DINSOS_ADMIN)
+
+
+def _parse_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@get("/privasi/akses", opt=roles(Role.DPO, Role.DINSOS_ADMIN), name="access_log")
+async def access_log(request: Request[Any, Any, Any]) -> Template:
+    q = request.query_params
+    username = (q.get("username") or "").strip()
+    household = (q.get("household") or "").strip()
+    start, end = _parse_date(q.get("dari")), _parse_date(q.get("sampai"))
+    try:
+        page_no = max(1, int(q.get("page") or 1))
+    except ValueError:
+        page_no = 1
+    where = []
+    if username:
+        where.append(DataAccess.username == username)
+    if household.isdigit():
+        where.append(DataAccess.household_id == int(household))
+    if start:
+        where.append(DataAccess.occurred_at >= datetime.combine(start, time.min))
+    if end:
+        where.append(DataAccess.occurred_at < datetime.combine(end + timedelta(days=1), time.min))
+    query = DataAccess.select(DataAccess.occurred_at, DataAccess.username, DataAccess.role,
+                              DataAccess.household_id, DataAccess.purpose)
+    count = DataAccess.count()
+    for clause in where:
+        query = query.where(clause)
+        count = count.where(clause)
+    total = await count
+    rows = await query.order_by(DataAccess.id, ascending=False).limit(PAGE_SIZE).offset((page_no - 1) * PAGE_SIZE)
+    households = None
+    if username:  # the Pasal 46 question: whose data could this account read?
+        distinct = DataAccess.select(DataAccess.household_id).where(DataAccess.username == username).distinct()
+        households = len(await distinct)
+    return await page(request, "privacy/access_log.html", rows=rows, total=total, page_no=page_no,
+                      pages=max(1, -(-total // PAGE_SIZE)), username=username, household=household,
+                      dari=q.get("dari") or "", sampai=q.get("sampai") or "", households=households)
+
+
+ROUTES = [access_log]
