@@ -133,12 +133,12 @@ def create_app(settings: Settings | None = None, *, session_store: Store | None 
     async def start_pool() -> None:
         engine = engine_finder()
         if settings.is_postgres and settings.db_pool and engine is not None:
-            await engine.start_connection_pool(max_size=10)  # type: ignore[attr-defined]
+            await engine.start_connection_pool(max_size=10)  # type: ignore[call-arg]
 
     async def close_pool() -> None:
         engine = engine_finder()
         if settings.is_postgres and settings.db_pool and engine is not None:
-            await engine.close_connection_pool()  # type: ignore[attr-defined]
+            await engine.close_connection_pool()
 
     static = create_static_files_router(path="/static", directories=[HERE / "static"], opt={"public": True})
     return Litestar(

@@ -119,7 +119,7 @@ async def home(request: Request[Any, Any, Any]) -> Template:
         )
     elif user.role == Role.DONOR:
         figures["donations"] = await Donation.count().where(Donation.donor.account == user.id)
-    addressed = Notification.account == user.id
+    addressed: Any = Notification.account == user.id
     if user.lks_id:
         addressed = addressed | (Notification.lks == user.lks_id)
     notifications = await Notification.select().where(addressed).order_by(Notification.id, ascending=False).limit(5)
