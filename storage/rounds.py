@@ -1,0 +1,215 @@
+"""Matching rounds in the product: build the contract instance from the database, solve it in the
+background, and store the proposals in one transaction.
+
+Nothing is written before the solver has finished: a failure or a kill mid-way leaves no round, no
+allocation and no object behind (only the job row, which shows the failure). The instance and result
+are kept in object storage so that any round can be replayed with ``jitu match solve``.
+Re-running a round for a period replaces that period's unapproved proposals only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from marketplace import regions
+from marketplace.audit import AuditEvent
+from marketplace.rounds import (
+    AidRecord,
+    NeedRecord,
+    OfferRecord,
+    build_instance,
+    explain_round,
+    solve_instance,
+)
+from marketplace.settings import Settings, get_settings
+from matching import SolverSettings
+from storage.jobs import JobContext, job_handler
+from storage.objects import make_object_store
+from storage.tables import (
+    Allocation,
+    GovernmentAid,
+    Lks,
+    MatchingRound,
+    Need,
+    NeedEvent,
+    Offer,
+    UnmatchedNeed,
+)
+from storage.uow import unit_of_work
+
+Progress = Callable[[int, str], Awaitable[None]]
+CHUNK = 5000
+
+
+class RoundError(ValueError):
+    """A round that cannot start; the message is Indonesian."""
+
+
+def check_period(period: str) -> str:
+    try:
+        datetime.strptime(period, "%Y-%m")
+    except ValueError as exc:
+        raise RoundError("Periode harus berbentuk TTTT-BB, misalnya 2026-11") from exc
+    return period
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+async def load_records(period: str) -> tuple[list[NeedRecord], list[OfferRecord], list[AidRecord], dict[int, str]]:
+    """Verified needs not yet served, published offers of verified LKS with room left, aid of the period."""
+    other_period_proposals = {
+        row["need"] for row in await Allocation.select(Allocation.need).where(
+            (Allocation.status == "proposed") & (Allocation.round.period != period)
+        )
+    }
+    need_rows = await Need.select(
+        Need.id, Need.household, Need.household.kelurahan_code.as_alias("kelurahan"), Need.ppks, Need.kind,
+        Need.amount, Need.priority,
+    ).where(Need.status.is_in(["verified", "matched"]))
+    needs = [
+        NeedRecord(r["id"], r["household"], r["kelurahan"], r["ppks"], r["kind"], int(r["amount"]), int(r["priority"]))
+        for r in need_rows if r["id"] not in other_period_proposals
+    ]
+    offer_rows = await Offer.select(
+        Offer.id, Offer.lks, Offer.kind, Offer.remaining, Offer.is_goods, Offer.unit_value, Offer.areas, Offer.ppks,
+        Offer.max_per_need,
+    ).where((Offer.period == period) & (Offer.status == "published") & (Offer.lks.status == "verified")
+            & (Offer.remaining > 0))
+    offers = [
+        OfferRecord(r["id"], r["lks"], r["kind"], int(r["remaining"]), int(r["unit_value"]) if r["is_goods"] else 0,
+                    tuple(_list(r["areas"])), tuple(int(p) for p in _list(r["ppks"])),
+                    int(r["max_per_need"]) if r["max_per_need"] is not None else None)
+        for r in offer_rows
+    ]
+    aid_rows = await GovernmentAid.select(
+        GovernmentAid.household, GovernmentAid.kind, GovernmentAid.program.code.as_alias("program"),
+        GovernmentAid.amount,
+    ).where(GovernmentAid.period == period)
+    aid = [AidRecord(r["household"], r["kind"], r["program"], int(r["amount"])) for r in aid_rows]
+    lks_names = {r["id"]: r["name"] for r in await Lks.select(Lks.id, Lks.name)}
+    return needs, offers, aid, lks_names
+
+
+def _list(value: Any) -> list[Any]:
+    if isinstance(value, str):
+        value = json.loads(value or "[]")
+    return list(value or [])
+
+
+@dataclass(frozen=True)
+class RoundSummary:
+    round_id: int
+    status: str
+    objective: int
+    bound: int
+    matched: int
+    unmatched: int
+    replaced: int
+
+
+async def run_round(period: str, actor: str, started_by: int | None = None, progress: Progress | None = None,
+                    settings: Settings | None = None) -> RoundSummary:
+    settings = settings or get_settings()
+    check_period(period)
+
+    async def report(pct: int, message: str) -> None:
+        if progress is not None:
+            await progress(pct, message)
+
+    await report(5, "Membaca kebutuhan terverifikasi, penawaran, dan bantuan pemerintah…")
+    needs, offers, aid, lks_names = await load_records(period)
+    if not needs:
+        raise RoundError("Tidak ada kebutuhan terverifikasi yang menunggu untuk periode ini")
+    instance = build_instance(period, settings.household_cap, needs, offers, aid)
+    await report(20, f"Menyelesaikan model: {len(instance['needs'])} kebutuhan, {len(instance['offers'])} penawaran…")
+    solver = SolverSettings(time_limit=settings.match_time_limit, workers=settings.match_workers,
+                            seed=settings.match_seed)
+    parsed, result = await asyncio.to_thread(solve_instance, instance, solver)
+    await report(80, "Menyimpan usulan alokasi…")
+    region_names = {r.code: r.name for r in regions.all_regions()}
+    proposals, refusals = explain_round(parsed, result, region_names, lks_names)
+    lks_of_offer = {o.id: o.lks_id for o in offers}
+
+    store = make_object_store(settings)
+    folder = f"rounds/{period}/{uuid.uuid4().hex}"
+    instance_key, result_key = f"{folder}/instance.json", f"{folder}/result.json"
+    store.put(instance_key, json.dumps(instance, ensure_ascii=False).encode(), "application/json")
+    store.put(result_key, json.dumps(result.to_json(), ensure_ascii=False).encode(), "application/json")
+    try:
+        summary = await _store_round(period, actor, started_by, instance_key, result_key, result, proposals,
+                                     refusals, lks_of_offer, len(instance["needs"]), len(instance["offers"]))
+    except BaseException:
+        store.delete(instance_key)
+        store.delete(result_key)
+        raise
+    await report(100, "Selesai")
+    return summary
+
+
+async def _store_round(period: str, actor: str, started_by: int | None, instance_key: str, result_key: str,
+                       result: Any, proposals: list[Any], refusals: list[Any], lks_of_offer: dict[int, int],
+                       needs_count: int, offers_count: int) -> RoundSummary:
+    now = datetime.now(UTC)
+    matched_ids = [p.need_id for p in proposals]
+    async with unit_of_work() as uow:
+        same_period = MatchingRound.select(MatchingRound.id).where(MatchingRound.period == period)
+        old_rounds = [r["id"] for r in await same_period]
+        replaced: list[int] = []
+        if old_rounds:
+            replaced = [r["need"] for r in await Allocation.select(Allocation.need).where(
+                Allocation.round.is_in(old_rounds) & (Allocation.status == "proposed"))]
+            await Allocation.delete().where(Allocation.round.is_in(old_rounds) & (Allocation.status == "proposed"))
+            await UnmatchedNeed.delete().where(UnmatchedNeed.round.is_in(old_rounds))
+        rows = await MatchingRound.insert(MatchingRound(
+            period=period, status="proposed", started_by=started_by, started_at=now, finished_at=datetime.now(UTC),
+            instance_key=instance_key, result_key=result_key, solver_status=result.stats.status,
+            objective=result.stats.objective, bound=result.stats.bound,
+            seconds={"total": result.stats.seconds, **{k: v for k, v in result.info.items() if k.endswith("_s")}},
+            needs_count=needs_count, offers_count=offers_count, matched_count=len(proposals),
+        )).returning(MatchingRound.id)
+        round_id = int(rows[0]["id"])
+        for chunk in _chunks(proposals):
+            await Allocation.insert(*[
+                Allocation(round=round_id, need=p.need_id, offer=p.offer_id, lks=lks_of_offer[p.offer_id],
+                           amount=p.amount, priority=p.priority, explanation=p.explanation, status="proposed")
+                for p in chunk])
+        for chunk in _chunks(refusals):
+            await UnmatchedNeed.insert(*[
+                UnmatchedNeed(round=round_id, need=r.need_id, reason=r.reason, explanation=r.explanation)
+                for r in chunk])
+        back_to_verified = sorted(set(replaced) - set(matched_ids))
+        newly_matched = sorted(set(matched_ids) - set(replaced))
+        for chunk in _chunks(back_to_verified):
+            await Need.update({Need.status: "verified", Need.updated_at: now}).where(
+                Need.id.is_in(list(chunk)) & (Need.status == "matched"))
+            await NeedEvent.insert(*[NeedEvent(need=n, from_status="matched", to_status="verified",
+                                               public_note="Usulan ronde sebelumnya diganti") for n in chunk])
+        for chunk in _chunks(newly_matched):
+            await Need.update({Need.status: "matched", Need.updated_at: now}).where(
+                Need.id.is_in(list(chunk)) & (Need.status == "verified"))
+            await NeedEvent.insert(*[NeedEvent(need=n, from_status="verified", to_status="matched",
+                                               public_note="Diusulkan untuk dibantu LKS") for n in chunk])
+        await uow.record(AuditEvent(actor, "round.proposed", "matching_round", str(round_id), None, {
+            "period": period, "status": result.stats.status, "objective": result.stats.objective,
+            "bound": result.stats.bound, "matched": len(proposals), "unmatched": len(refusals),
+            "replaced_proposals": len(replaced), "instance": instance_key, "result": result_key,
+        }))
+    return RoundSummary(round_id, result.stats.status, result.stats.objective, result.stats.bound,
+                        len(proposals), len(refusals), len(replaced))
+
+
+@job_handler("match.round")
+async def round_job(ctx: JobContext) -> dict[str, Any]:
+    summary = await run_round(ctx.payload["period"], ctx.payload.get("actor", "system"),
+                              ctx.payload.get("started_by"), ctx.progress)
+    return {"round_id": summary.round_id, "status": summary.status, "objective": summary.objective,
+            "bound": summary.bound, "matched": summary.matched, "unmatched": summary.unmatched}
