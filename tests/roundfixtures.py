@@ -58,7 +58,8 @@ async def many_needs(count: int, seed: int = 1) -> None:
         households += [r["id"] for r in rows]
     for start in range(0, count, 500):
         await Need.insert(*[Need(household=h, ppks=rng.randint(1, 26),
-                                 kind=rng.choice(["pangan", "kesehatan", "tunai"]), amount=rng.randrange(100_000, 2_000_000, 50_000), priority=rng.randint(1, 100),
+                                 kind=rng.choice(["pangan", "kesehatan", "tunai"]),
+                                 amount=rng.randrange(100_000, 2_000_000, 50_000), priority=rng.randint(1, 100),
                                  status="verified") for h in households[start:start + 500]])
     for i in range(40):
         owner = await lks(f"LKS {i}")
