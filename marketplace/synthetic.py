@@ -670,7 +670,7 @@ def _make_lks(count: int, seed: int, reference: date) -> tuple[LksRecord, ...]:
             local = kelurahan_of[home]
             areas = tuple(sorted(rng.sample(local, min(len(local), rng.randrange(2, 7)))))
         verified = rng.random() < 0.9
-        year = rng.randrange(1995, reference.year)
+        year = rng.randrange(1995, reference.year - 1)
         slug = "".join(c for c in name.lower().replace(" ", ".") if c.isalnum() or c == ".")
         out.append(LksRecord(
             no=no, name=name, legal_type=legal,
@@ -686,7 +686,7 @@ def _make_lks(count: int, seed: int, reference: date) -> tuple[LksRecord, ...]:
             ppks_served=ppks, areas=areas, annual_budget=budgets[no - 1],
             status="verified" if verified else "applied",
             verified_at=datetime(reference.year, reference.month, 1, tzinfo=UTC)
-            - timedelta(days=rng.randrange(30, 2000)) if verified else None,
+            - timedelta(days=rng.randrange(30, max(31, 365 * (reference.year - year)))) if verified else None,
             theme=theme,
         ))
     return tuple(out)

@@ -1,0 +1,143 @@
+"""``jitu seed`` (synthetic Bandung data) and ``jitu demo-accounts`` (one log-in per role for a demo)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from marketplace.vocabulary import Role
+
+DEMO_PASSWORD = "jitu-demo-2026"  # noqa: S105  (the published password of the demo accounts only)
+LOGIN_URL = "http://127.0.0.1:8000/masuk"
+DEMO_KELURAHAN = "32.73.03.1001"  # in Babakan Ciparay, an SLRT pilot kecamatan
+# (username, role, full name)
+DEMO_ACCOUNTS: tuple[tuple[str, Role, str], ...] = (
+    ("dinsos", Role.DINSOS_ADMIN, "Admin Dinsos (demo)"),
+    ("peksos", Role.PEKERJA_SOSIAL, "Pekerja Sosial (demo)"),
+    ("operator", Role.OPERATOR_KELURAHAN, "Operator Kelurahan (demo)"),
+    ("lks", Role.LKS_STAFF, "Staf LKS (demo)"),
+    ("donatur", Role.DONOR, "Donatur (demo)"),
+    ("dpo", Role.DPO, "Pejabat Pelindungan Data (demo)"),
+)
+
+
+async def run_seed(scale: str, seed: int, *, if_empty: bool = False, period: str | None = None,
+                   workers: int | None = None, progress: Any = None) -> Any:
+    """Generate and load a dataset; ``None`` when ``if_empty`` and households already exist."""
+    from marketplace.synthetic import generate
+    from storage.bulk import has_households, load_dataset
+
+    if if_empty and await has_households():
+        return None
+    dataset = generate(scale, seed, period)
+    return await load_dataset(dataset, progress=progress, workers=workers)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoAccount:
+    username: str
+    role: str
+    created: bool
+    note: str = ""
+
+
+async def ensure_demo_accounts(password: str = DEMO_PASSWORD) -> list[DemoAccount]:
+    """One account per role; existing usernames are left as they are."""
+    from portal.auth import hash_password
+    from storage.accounts import create_account, find_by_username
+    from storage.tables import Lks
+
+    result: list[DemoAccount] = []
+    password_hash: str | None = None
+    for username, role, full_name in DEMO_ACCOUNTS:
+        if await find_by_username(username):
+            result.append(DemoAccount(username, role.value, False, "sudah ada"))
+            continue
+        lks_id = None
+        kelurahan = DEMO_KELURAHAN if role == Role.OPERATOR_KELURAHAN else None
+        if role == Role.LKS_STAFF:
+            row = await Lks.select(Lks.id).where(Lks.status == "verified").order_by(Lks.id).first()
+            if row is None:
+                result.append(DemoAccount(username, role.value, False,
+                                          "dilewati: belum ada LKS terverifikasi (jalankan jitu seed)"))
+                continue
+            lks_id = int(row["id"])
+        password_hash = password_hash or hash_password(password)
+        await create_account(username=username, password_hash=password_hash, role=role.value,
+                             full_name=full_name, lks_id=lks_id, kelurahan_code=kelurahan, actor="demo-accounts")
+        result.append(DemoAccount(username, role.value, True))
+    return result
+
+
+def _n(number: int) -> str:
+    """``330573`` → ``330.573`` (Indonesian thousands separator)."""
+    return f"{number:,}".replace(",", ".")
+
+
+class _Progress:
+    """Prints the loading progress: one updating line on a terminal, every 10 % otherwise."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stdout.isatty()
+        self.last_step = -1
+        self.started = time.perf_counter()
+
+    def __call__(self, done: int, total: int) -> None:
+        share = done * 100 // max(1, total)
+        text = f"Memuat data: {_n(done)} / {_n(total)} KK ({share} %), {time.perf_counter() - self.started:.0f} dtk"
+        if self.tty:
+            click.echo("\r" + text, nl=done >= total)
+        elif share // 10 != self.last_step:
+            self.last_step = share // 10
+            click.echo(text)
+
+
+@click.command("seed")
+@click.option("--scale", type=click.Choice(["demo", "small", "city"]), default="demo", show_default=True,
+              help="demo ≈ 2.000 KK, small ≈ 10.000 KK, city = 330.573 KK (angka Kota Bandung)")
+@click.option("--seed", "seed", type=int, default=2026, show_default=True,
+              help="Benih acak (benih sama, data sama)")
+@click.option("--if-empty", is_flag=True, help="Tidak melakukan apa pun bila sudah ada data rumah tangga")
+@click.option("--period", default=None, help="Periode penawaran dan bansos (YYYY-MM); bawaan: bulan ini")
+@click.option("--workers", type=int, default=None, help="Jumlah proses penyiap data (0: tanpa proses tambahan)")
+def seed_command(scale: str, seed: int, if_empty: bool, period: str | None, workers: int | None) -> None:
+    """Isi basis data dengan data sintetis Kota Bandung (bukan data orang sungguhan)."""
+    started = time.perf_counter()
+    try:
+        report = asyncio.run(run_seed(scale, seed, if_empty=if_empty, period=period, workers=workers,
+                                      progress=_Progress()))
+    except Exception as exc:  # nothing was written: the load is one transaction
+        unique = "unique" in str(exc).lower() or "duplicate" in str(exc).lower()
+        reason = ("NIK atau No. KK yang sama sudah ada (data dengan benih ini sudah dimuat?)" if unique
+                  else f"{type(exc).__name__}: {exc}")
+        click.echo(f"Gagal memuat data sintetis; tidak ada yang disimpan. {reason}", err=True)
+        sys.exit(1)
+    if report is None:
+        click.echo("Data rumah tangga sudah ada; data sintetis tidak dimuat (--if-empty).")
+        return
+    c = report.counts
+    click.echo(
+        f"Data sintetis ({scale}, benih {seed}) dimuat dalam {time.perf_counter() - started:.1f} detik: "
+        f"{_n(c['household'])} KK, {_n(c['member'])} anggota keluarga, {_n(c['need'])} kebutuhan, "
+        f"{_n(c['government_aid'])} bansos, {_n(c['lks'])} LKS, {_n(c['offer'])} penawaran."
+    )
+
+
+@click.command("demo-accounts")
+def demo_accounts_command() -> None:
+    """Buat satu akun demo per peran (akun yang sudah ada dibiarkan)."""
+    accounts = asyncio.run(ensure_demo_accounts())
+    click.echo(f"Akun demo (kata sandi {DEMO_PASSWORD}), masuk di {LOGIN_URL}:")
+    for account in accounts:
+        status = "dibuat" if account.created else account.note
+        click.echo(f"  {account.role:<20} {account.username:<10} {DEMO_PASSWORD}  {LOGIN_URL}  ({status})")
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(seed_command)
+    cli.add_command(demo_accounts_command)
