@@ -20,7 +20,7 @@ _KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,250}$")
 
 
 def check_key(key: str) -> str:
-    if not _KEY_RE.match(key) or ".." in key.split("/"):
+    if not _KEY_RE.fullmatch(key) or ".." in key.split("/"):
         raise ValueError(f"invalid object key: {key!r}")
     return key
 
@@ -69,7 +69,7 @@ class LocalObjectStore:
 
     def download_url(self, key: str, expires: timedelta, filename: str | None = None) -> str:
         deadline = int(time.time() + expires.total_seconds())
-        token = self.sign(key, deadline)
+        token = self.sign(check_key(key), deadline)
         return f"{self.url_prefix}/{key}?e={deadline}&s={token}"
 
     def sign(self, key: str, deadline: int) -> str:
