@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from marketplace.lks import ApplicationInvalid, LksError, decide, may_publish, parse_application, parse_money, \
-    sniff_document
+from marketplace.lks import (
+    ApplicationInvalid,
+    LksError,
+    decide,
+    may_publish,
+    parse_application,
+    parse_money,
+    sniff_document,
+)
 
 FORM = {"name": "Yayasan Peduli", "legal_type": "csr", "deed_number": "AKTA-1", "decree_number": "AHU-1",
         "address": "Jl. Soekarno-Hatta", "kecamatan_code": "32.73.03", "contact_name": "Ibu Sari",

@@ -38,7 +38,7 @@ def fake_stripe() -> Iterator[FakeStripe]:
         def log_message(self, *args: Any) -> None:
             pass
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length).decode()
             fake.requests.append(Recorded("POST", self.path, dict(self.headers.items()), dict(parse_qsl(body))))

@@ -145,7 +145,7 @@ async def test_a_refund_before_its_completion_is_remembered_not_counted_negative
 
 
 async def test_partial_refunds_are_cumulative_and_never_exceed_the_donation(stripe_client):
-    lks_id, donation_id = await pending(100_000)
+    _lks_id, donation_id = await pending(100_000)
     await send(stripe_client, completed_event("evt_c", donation_id, 100_000))
     await send(stripe_client, refund_event("evt_r30", donation_id, 100_000, 30_000))
     assert await state(donation_id) == ("completed", 70_000)
@@ -161,12 +161,13 @@ async def test_a_failed_payment_marks_the_pending_donation_failed(stripe_client)
     _, donation_id = await pending()
     assert (await send(stripe_client, failed_event("evt_f", donation_id))).status_code == 200
     assert await state(donation_id) == ("failed", 0)
-    await send(stripe_client, completed_event("evt_after", donation_id, 50_000, "checkout.session.async_payment_failed"))
+    await send(stripe_client, completed_event("evt_after", donation_id, 50_000,
+                                              "checkout.session.async_payment_failed"))
     assert await state(donation_id) == ("failed", 0)
 
 
 async def test_an_unpaid_completion_waits_for_the_async_outcome(stripe_client):
-    lks_id, donation_id = await pending()
+    _lks_id, donation_id = await pending()
     await send(stripe_client, completed_event("evt_unpaid", donation_id, 50_000, payment_status="unpaid"))
     assert await state(donation_id) == ("pending", 0)
     await send(stripe_client, completed_event("evt_paid", donation_id, 50_000,
