@@ -27,6 +27,11 @@ class DonationNotFound(LookupError):
     pass
 
 
+class NotYetKnown(LookupError):
+    """A refund names no donation we can find yet (its charge carries no metadata and the completion that
+    tells us the payment intent has not arrived): nothing is recorded, so the provider delivers it again."""
+
+
 # --- campaigns -------------------------------------------------------------------------------------
 
 async def create_campaign(lks_id: int, title: str, description: str, target_amount: int, kecamatan_code: str,
@@ -146,6 +151,8 @@ async def apply_payment_event(event: PaymentEvent) -> str:
     nothing ("duplicate"); events may arrive in any order (see ``marketplace/ledger.py``)."""
     try:
         return await _apply(event)
+    except NotYetKnown:
+        return "retry"
     except Exception:
         # A concurrent delivery of the same event id won the insert: that one counts, this one not.
         if await StripeEvent.exists().where(StripeEvent.event_id == event.event_id):
@@ -161,6 +168,8 @@ async def _apply(event: PaymentEvent) -> str:
         if event.kind == EventKind.IGNORED:
             return "ignored"
         row = await _find(event)
+        if row is None and event.kind == EventKind.REFUNDED:
+            raise NotYetKnown(event.event_id)
         if row is None:
             log.warning("stripe event %s (%s) names no known donation", event.event_id, event.type)
             return "unknown"

@@ -27,6 +27,10 @@ async def stripe_webhook(request: Request[Any, Any, Any]) -> Response[dict[str, 
         log.warning("stripe webhook with an invalid signature refused")
         return Response({"detail": "invalid signature"}, status_code=400)
     outcome = await apply_payment_event(event)
+    if outcome == "retry":
+        # Not recorded: Stripe delivers it again later (with backoff), when the completion has told us which
+        # donation the payment belongs to.
+        return Response({"received": event.event_id, "outcome": outcome}, status_code=409)
     return Response({"received": event.event_id, "outcome": outcome}, status_code=200)
 
 

@@ -144,6 +144,19 @@ async def test_a_refund_before_its_completion_is_remembered_not_counted_negative
     assert await LedgerEntry.count() == 2
 
 
+async def test_a_refund_that_names_no_donation_yet_is_asked_again_later(stripe_client):
+    lks_id, donation_id = await pending(100_000)
+    refund = refund_event("evt_r_nometa", donation_id, 100_000, 40_000)
+    refund["data"]["object"]["metadata"] = {}  # a charge without the checkout's metadata
+    first = await send(stripe_client, refund)
+    assert first.status_code == 409  # not 2xx: Stripe will deliver it again
+    assert not await StripeEvent.exists().where(StripeEvent.event_id == "evt_r_nometa")
+    await send(stripe_client, completed_event("evt_c_meta", donation_id, 100_000))  # links pi_… to the donation
+    assert (await send(stripe_client, refund)).status_code == 200
+    assert await state(donation_id) == ("completed", 60_000)
+    assert await ledger.balance(lks_id) == 60_000
+
+
 async def test_partial_refunds_are_cumulative_and_never_exceed_the_donation(stripe_client):
     _lks_id, donation_id = await pending(100_000)
     await send(stripe_client, completed_event("evt_c", donation_id, 100_000))
