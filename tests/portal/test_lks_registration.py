@@ -116,6 +116,8 @@ async def test_dinsos_lists_searches_opens_and_verifies_an_application(client):
     assert target.path.endswith(doc["object_key"])
     assert store.check_signature(doc["object_key"], int(query["e"][0]), query["s"][0])
     assert not store.check_signature(doc["object_key"], int(query["e"][0]) - 10**6, query["s"][0])
+    downloaded = await client.get(link.headers["location"])
+    assert downloaded.status_code == 200 and downloaded.content == PDF
 
     response = await client.post(f"/admin/lks/{lks_id}/keputusan",
                                  data={"decision": "verify", "_csrf_token": csrf(client)}, follow_redirects=False)
