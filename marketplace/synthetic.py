@@ -17,15 +17,17 @@ Shape of the data:
   about 87,000 in extreme poverty (P3KE), about 96,000 receiving APBN/APBD aid, about 1.5 needs per KK,
   300 LKS with yearly budgets averaging Rp 5 billion (lognormal: a few large, many small).
 
-Priority: when ``marketplace.priority`` provides ``need_priority`` the generator uses it; otherwise the
-placeholder :func:`placeholder_priority` (documented there) is used.
+Priority: when ``marketplace.priority`` provides ``need_priority(desil=, extreme_poor=, ppks=,
+waiting_days=)`` the generator uses it; otherwise the placeholder :func:`placeholder_priority`
+(documented there) is used.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -208,12 +210,28 @@ def placeholder_priority(desil: int, extreme_poor: bool, ppks: int, waiting_days
     return max(1, score + min(6, waiting_days // 30))
 
 
-def _priority_function():  # type: ignore[no-untyped-def]
+PriorityFn = Callable[[int, bool, int, int], int]
+
+
+def _priority_function() -> PriorityFn:
+    """``marketplace.priority.need_priority(desil=, extreme_poor=, ppks=, waiting_days=)`` when it exists
+    with those parameters, else :func:`placeholder_priority`."""
     try:
         from marketplace import priority  # type: ignore[attr-defined]
     except ImportError:
         return placeholder_priority
-    return getattr(priority, "need_priority", placeholder_priority)
+    domain = getattr(priority, "need_priority", None)
+    if domain is None:
+        return placeholder_priority
+    try:
+        inspect.signature(domain).bind(desil=1, extreme_poor=False, ppks=24, waiting_days=0)
+    except (TypeError, ValueError):
+        return placeholder_priority
+
+    def adapted(desil: int, extreme_poor: bool, ppks: int, waiting_days: int) -> int:
+        return max(1, int(domain(desil=desil, extreme_poor=extreme_poor, ppks=ppks, waiting_days=waiting_days)))
+
+    return adapted
 
 
 # --------------------------------------------------------------------------------------------------
