@@ -11,6 +11,7 @@ from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 
 from marketplace import regions
+from marketplace.ledger import LedgerError
 from marketplace.lks import (
     DOCUMENT_KINDS,
     LEGAL_TYPES,
@@ -18,12 +19,14 @@ from marketplace.lks import (
     ApplicationInvalid,
     LksError,
     parse_application,
+    parse_money,
 )
 from marketplace.vocabulary import LksStatus, Role
 from portal.auth import PUBLIC, current_user, hash_password, roles
 from portal.web import menu
 from portal.web.common import page
 from storage import donations as donation_store
+from storage import ledger
 from storage import lks as lks_store
 from storage.objects import make_object_store
 
@@ -110,7 +113,7 @@ async def _detail(request: Request[Any, Any, Any], lks_id: int, error: str = "",
     documents = await lks_store.documents_of(lks_id)
     return await page(request, "lks/admin_detail.html", status_code=status_code, lks=row, documents=documents,
                       document_kinds=DOCUMENT_KINDS, legal_types=LEGAL_TYPES, region_name=regions.name_of,
-                      error=error)
+                      error=error, balance=await ledger.balance(lks_id))
 
 
 @get("/admin/lks/{lks_id:int}/dokumen/{document_id:int}", opt=roles(Role.DINSOS_ADMIN))
@@ -138,6 +141,28 @@ async def admin_decide(request: Request[Any, Any, Any], lks_id: int) -> Template
     return Redirect(path=f"/admin/lks/{lks_id}")
 
 
+@post("/admin/lks/{lks_id:int}/penyesuaian", opt=roles(Role.DINSOS_ADMIN))
+async def admin_adjust(request: Request[Any, Any, Any], lks_id: int) -> Template | Redirect:
+    """A correction of an LKS's fund ledger by Dinsos: a signed entry with its reason, audited."""
+    form = await request.form()
+    user = await current_user(request)
+    assert user is not None
+    try:
+        await lks_store.get_lks(lks_id)
+    except lks_store.LksNotFound:
+        raise NotFoundException() from None
+    raw = str(form.get("amount", "")).strip()
+    sign = -1 if raw.startswith("-") else 1
+    amount = parse_money(raw.lstrip("-"))
+    try:
+        if amount is None:
+            raise LedgerError("Jumlah penyesuaian harus berupa angka rupiah (boleh diawali tanda minus).")
+        await ledger.record_adjustment(lks_id, sign * amount, str(form.get("memo", "")), user.username)
+    except LedgerError as exc:
+        return await _detail(request, lks_id, str(exc), 400)
+    return Redirect(path=f"/admin/lks/{lks_id}")
+
+
 @get("/lks", opt=PUBLIC)
 async def public_list(request: Request[Any, Any, Any]) -> Template:
     q = request.query_params.get("q", "").strip()[:100]
@@ -160,5 +185,5 @@ async def public_detail(request: Request[Any, Any, Any], lks_id: int) -> Templat
                       online=gateway_online, region_name=regions.name_of, error="", values={})
 
 
-ROUTES = [register_form, register_submit, admin_list, admin_detail, admin_document, admin_decide, public_list,
-          public_detail]
+ROUTES = [register_form, register_submit, admin_list, admin_detail, admin_document, admin_decide, admin_adjust,
+          public_list, public_detail]

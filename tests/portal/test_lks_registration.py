@@ -195,3 +195,24 @@ async def test_a_rejected_lks_cannot_publish(client):
 
 async def test_settings_default_to_local_objects():
     assert get_settings().object_store == "local"
+
+
+async def test_dinsos_adjusts_a_ledger_with_a_reason(client):
+    from storage import ledger
+
+    lks_id = (await Lks.insert(Lks(name="Yayasan Kas", legal_type="yayasan", status="verified"))
+              .returning(Lks.id))[0]["id"]
+    await _admin(client)
+    await client.get(f"/admin/lks/{lks_id}")
+    ok = await client.post(f"/admin/lks/{lks_id}/penyesuaian", data={
+        "amount": "250.000", "memo": "Saldo awal dari kas lama", "_csrf_token": csrf(client)}, follow_redirects=False)
+    assert ok.status_code in (302, 303)
+    await client.post(f"/admin/lks/{lks_id}/penyesuaian", data={
+        "amount": "-50000", "memo": "Biaya administrasi bank", "_csrf_token": csrf(client)})
+    assert await ledger.balance(lks_id) == 200_000
+    refused = await client.post(f"/admin/lks/{lks_id}/penyesuaian", data={
+        "amount": "10000", "memo": "", "_csrf_token": csrf(client)})
+    assert refused.status_code == 400 and "Keterangan penyesuaian wajib diisi" in refused.text
+    assert await ledger.balance(lks_id) == 200_000
+    assert await AuditEvent.count().where(AuditEvent.action == "ledger.adjust") == 2
+    assert "Rp 200.000" in (await client.get(f"/admin/lks/{lks_id}")).text
