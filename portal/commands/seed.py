@@ -13,7 +13,6 @@ import click
 from marketplace.vocabulary import Role
 
 DEMO_PASSWORD = "jitu-demo-2026"  # noqa: S105  (the published password of the demo accounts only)
-LOGIN_URL = "http://127.0.0.1:8000/masuk"
 DEMO_KELURAHAN = "32.73.03.1001"  # in Babakan Ciparay, an SLRT pilot kecamatan
 # (username, role, full name)
 DEMO_ACCOUNTS: tuple[tuple[str, Role, str], ...] = (
@@ -132,10 +131,14 @@ def seed_command(scale: str, seed: int, if_empty: bool, period: str | None, work
 def demo_accounts_command() -> None:
     """Buat satu akun demo per peran (akun yang sudah ada dibiarkan)."""
     accounts = asyncio.run(ensure_demo_accounts())
-    click.echo(f"Akun demo (kata sandi {DEMO_PASSWORD}), masuk di {LOGIN_URL}:")
+    from marketplace.settings import get_settings
+
+    settings = get_settings()
+    login_url = f"http://{settings.host}:{settings.port}/masuk"
+    click.echo(f"Akun demo (kata sandi {DEMO_PASSWORD}), masuk di {login_url}:")
     for account in accounts:
         status = "dibuat" if account.created else account.note
-        click.echo(f"  {account.role:<20} {account.username:<10} {DEMO_PASSWORD}  {LOGIN_URL}  ({status})")
+        click.echo(f"  {account.role:<20} {account.username:<10} {DEMO_PASSWORD}  {login_url}  ({status})")
 
 
 def register(cli: click.Group) -> None:
