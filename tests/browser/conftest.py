@@ -64,8 +64,10 @@ def portal(portal_env: dict[str, str]) -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Module-scoped: Playwright's sync API keeps an event loop running in this thread while it is open,
+    which would stop the asyncio tests that follow."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
