@@ -78,3 +78,27 @@ async def test_racing_commits_on_separate_transactions_never_over_commit(db, see
     assert remaining >= 0
     assert remaining == capacity - sum(committed)
     assert any(c == 0 for c in committed)  # the demand exceeded the capacity: some were refused
+
+
+@pytest.mark.postgres
+async def test_racing_publications_never_offer_more_than_the_funds(db):
+    from marketplace.offers import FundsInsufficient, OfferInput
+    from storage.offers import create_offer, publish_offer
+    from storage.tables import Lks
+
+    lks_id = await make_lks()
+    await Lks.update({Lks.annual_budget: 1_000_000}).where(Lks.id == lks_id)
+    offers = [await create_offer(lks_id, OfferInput(f"Dana {i}", "2026-12", "tunai", False, "", 0, 300_000,
+                                                    ["32.73.03"], [24]), "staf") for i in range(6)]
+
+    async def publish(offer_id: int) -> bool:
+        try:
+            await publish_offer(offer_id, lks_id, "staf")
+            return True
+        except FundsInsufficient:
+            return False
+
+    published = await asyncio.gather(*[publish(o) for o in offers])
+    assert sum(published) == 3  # 3 × 300.000 fits in 1.000.000, a 4th would not
+    rows = await Offer.select(Offer.remaining).where((Offer.lks == lks_id) & (Offer.status == "published"))
+    assert sum(r["remaining"] for r in rows) <= 1_000_000
