@@ -112,6 +112,15 @@ async def _donor(name: str, email: str, anonymous: bool, account_id: int | None)
     return int(rows[0]["id"])
 
 
+async def checkout_not_started(donation_id: int) -> None:
+    """The provider could not open a checkout: the pending donation is marked failed (nothing was paid)."""
+    async with unit_of_work() as uow:
+        await Donation.update({Donation.status: DonationStatus.FAILED}).where(
+            (Donation.id == donation_id) & (Donation.status == DonationStatus.PENDING))
+        await uow.record(AuditEvent("system", "donation.checkout_failed", "donation", str(donation_id),
+                                    {"status": "pending"}, {"status": "failed"}))
+
+
 async def attach_session(donation_id: int, session_id: str) -> None:
     await Donation.update({Donation.stripe_session_id: session_id}).where(Donation.id == donation_id)
 

@@ -98,6 +98,7 @@ async def donate(request: Request[Any, Any, Any]) -> Template | Redirect:
         ))
     except PaymentError:
         log.exception("checkout for donation %s failed", donation_id)
+        await store.checkout_not_started(donation_id)
         return await _giving_page(request, lks, campaign_id,
                                   "Layanan pembayaran sedang tidak dapat dihubungi. Silakan coba lagi nanti.", values,
                                   status_code=503)

@@ -127,6 +127,7 @@ async def test_stripe_unreachable_gives_a_clean_message(db):
                                                       "_csrf_token": csrf(client)})
     assert response.status_code == 503
     assert "tidak dapat dihubungi" in response.text
+    assert (await Donation.select(Donation.status).first())["status"] == "failed"
 
 
 async def test_a_logged_in_donor_sees_the_donation_as_their_own(online_client, fake):
