@@ -1,0 +1,342 @@
+"""Delivery with proof, its confirmation, the LKS's own households, and the public impact figures.
+
+Every function that an LKS account calls takes the caller's ``lks_id`` and filters on it in the query
+itself: an allocation, household or photo of another LKS is "not found", never "forbidden", so ids
+cannot be probed. Photo links are signed and short-lived, issued only to the owning LKS and Dinsos.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from marketplace.approval import end_of_period
+from marketplace.audit import AuditEvent
+from marketplace.delivery import (
+    DeliveryError,
+    DeliveryStatus,
+    allocation_status_for,
+    check_may_record,
+    decide,
+    parse_delivery,
+    photo_key,
+    requester_confirms,
+)
+from marketplace.identity import mask
+from marketplace.ports import ObjectStore
+from marketplace.vocabulary import AllocationStatus, NeedStatus, Role
+from storage.accounts import CurrentUser
+from storage.approval import move_need
+from storage.crypto import vault
+from storage.images import clean_photo
+from storage.tables import (
+    Allocation,
+    Delivery,
+    DeliveryPhoto,
+    Member,
+    Need,
+    Notification,
+    Region,
+    ServiceRequest,
+)
+from storage.uow import UnitOfWork, unit_of_work
+
+PAGE_SIZE = 50
+LINK_LIFETIME = timedelta(minutes=10)
+ASSIGNED = [AllocationStatus.APPROVED, AllocationStatus.DELIVERED, AllocationStatus.CONFIRMED,
+            AllocationStatus.DISPUTED]
+
+
+class NotFound(LookupError):
+    """Absent, or not the caller's: the same answer for both."""
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdFilter:
+    search: str = ""
+    kelurahan: str = ""
+    kind: str = ""
+    status: str = ""
+
+
+# --- the LKS's households --------------------------------------------------------------------------
+
+def _scope(lks_id: int, f: HouseholdFilter) -> Any:
+    cond: Any = (Allocation.lks == lks_id) & Allocation.status.is_in(ASSIGNED)
+    if f.kelurahan:
+        cond = cond & (Allocation.need._.household._.kelurahan_code == f.kelurahan)
+    if f.kind:
+        cond = cond & (Allocation.need._.kind == f.kind)
+    if f.status:
+        cond = cond & (Allocation.status == f.status)
+    if f.search:
+        like = f"%{f.search.strip()[:80]}%"
+        names = Member.select(Member.household).where(Member.name.ilike(like))
+        cond = cond & (Allocation.need._.household._.address.ilike(like)
+                       | Allocation.need._.household.is_in(names))
+    return cond
+
+
+async def assigned_households(lks_id: int, f: HouseholdFilter, page: int | None = 1
+                              ) -> tuple[list[dict[str, Any]], int]:
+    """The households matched to this LKS (approved allocations and later), with what to deliver and by
+    when; NIK masked. ``page=None`` returns every row (for the Excel and PDF downloads)."""
+    where = _scope(lks_id, f)
+    total = await Allocation.count().where(where)
+    query = (
+        Allocation.select(
+            Allocation.id, Allocation.status, Allocation.amount, Allocation.deliver_by,
+            Allocation.round._.period.as_alias("period"),
+            Allocation.need._.kind.as_alias("kind"), Allocation.need._.ppks.as_alias("ppks"),
+            Allocation.offer._.is_goods.as_alias("is_goods"), Allocation.offer._.unit_value.as_alias("unit_value"),
+            Allocation.offer._.unit.as_alias("unit"),
+            Allocation.need._.household.as_alias("household_id"),
+            Allocation.need._.household._.address.as_alias("address"),
+            Allocation.need._.household._.rt.as_alias("rt"), Allocation.need._.household._.rw.as_alias("rw"),
+            Allocation.need._.household._.kelurahan_code.as_alias("kelurahan_code"),
+            Allocation.need._.household._.phone.as_alias("phone"),
+        )
+        .where(where)
+        .order_by(Allocation.deliver_by)
+        .order_by(Allocation.id)
+    )
+    if page is not None:
+        query = query.limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE)
+    rows = await query
+    households = sorted({r["household_id"] for r in rows})
+    heads: dict[int, dict[str, Any]] = {}
+    if households:
+        for m in await Member.select(Member.household, Member.name, Member.nik_cipher, Member.relation).where(
+                Member.household.is_in(households)).order_by(Member.id):
+            if m["household"] not in heads or (m["relation"] == "kepala"
+                                               and heads[m["household"]]["relation"] != "kepala"):
+                heads[m["household"]] = m
+    names = await _region_names({r["kelurahan_code"] for r in rows})
+    for r in rows:
+        head = heads.get(r["household_id"])
+        r["head_name"] = head["name"] if head else "-"
+        r["nik_masked"] = mask(vault().decrypt(head["nik_cipher"])) if head else "-"
+        r["kelurahan_name"] = names.get(r["kelurahan_code"], r["kelurahan_code"])
+        r["deliver_by"] = r["deliver_by"] or end_of_period(r["period"])
+        unit_value = int(r["unit_value"] or 0)
+        r["units"] = -(-int(r["amount"]) // unit_value) if r["is_goods"] and unit_value else None
+    return rows, total
+
+
+async def _region_names(codes: set[str]) -> dict[str, str]:
+    if not codes:
+        return {}
+    rows = await Region.select(Region.code, Region.name).where(Region.code.is_in(sorted(codes)))
+    return {r["code"]: r["name"] for r in rows}
+
+
+async def kelurahan_choices(lks_id: int) -> list[dict[str, str]]:
+    rows = await Allocation.select(Allocation.need._.household._.kelurahan_code.as_alias("code")).where(
+        (Allocation.lks == lks_id) & Allocation.status.is_in(ASSIGNED)).distinct()
+    names = await _region_names({r["code"] for r in rows})
+    return sorted(({"code": c, "name": n} for c, n in names.items()), key=lambda x: x["name"])
+
+
+async def allocation_for(allocation_id: int, user: CurrentUser) -> dict[str, Any]:
+    """One assigned allocation, if the user may see it (its own LKS, or Dinsos)."""
+    cond: Any = (Allocation.id == allocation_id) & Allocation.status.is_in(ASSIGNED)
+    if user.role != Role.DINSOS_ADMIN:
+        if user.lks_id is None:
+            raise NotFound(allocation_id)
+        cond = cond & (Allocation.lks == user.lks_id)
+    row = await Allocation.select(
+        Allocation.id, Allocation.status, Allocation.amount, Allocation.lks, Allocation.deliver_by,
+        Allocation.round._.period.as_alias("period"), Allocation.need._.kind.as_alias("kind"),
+        Allocation.need._.household.as_alias("household_id"),
+        Allocation.offer._.is_goods.as_alias("is_goods"), Allocation.offer._.unit.as_alias("unit"),
+        Allocation.offer._.unit_value.as_alias("unit_value"), Allocation.lks._.name.as_alias("lks_name"),
+    ).where(cond).first()
+    if row is None:
+        raise NotFound(allocation_id)
+    row["deliver_by"] = row["deliver_by"] or end_of_period(row["period"])
+    row["delivery"] = await Delivery.select().where(Delivery.allocation == allocation_id).first()
+    return row
+
+
+# --- recording a delivery --------------------------------------------------------------------------
+
+async def record_delivery(allocation_id: int, user: CurrentUser, fields: dict[str, str],
+                          photos: Sequence[tuple[str, bytes]], store: ObjectStore,
+                          today: date | None = None) -> int:
+    """Validate everything, store the re-encoded photos, then write the rows in one transaction; if the
+    transaction fails the stored photos are deleted. Raises ``DeliveryError``, ``PhotoError``, ``NotFound``."""
+    if user.role != Role.LKS_STAFF or user.lks_id is None:
+        raise NotFound(allocation_id)
+    alloc = await allocation_for(allocation_id, user)
+    check_may_record(alloc["status"], alloc["delivery"] is not None)
+    data = parse_delivery(fields, len(photos), today or date.today())
+    clean = [clean_photo(content, name or f"foto {i + 1}") for i, (name, content) in enumerate(photos)]
+    token = secrets.token_hex(16)
+    written: list[str] = []
+    try:
+        for i, photo in enumerate(clean, start=1):
+            key = photo_key(user.lks_id, allocation_id, token, i)
+            store.put(key, photo.data, photo.content_type)
+            written.append(key)
+        async with unit_of_work() as uow:
+            moved = await Allocation.update({Allocation.status: AllocationStatus.DELIVERED}).where(
+                (Allocation.id == allocation_id) & (Allocation.lks == user.lks_id)
+                & (Allocation.status == AllocationStatus.APPROVED)).returning(Allocation.need)
+            if not moved:
+                raise DeliveryError("Penyaluran untuk alokasi ini sudah dicatat.")
+            rows = await Delivery.insert(Delivery(
+                allocation=allocation_id, delivered_on=data.delivered_on, what_given=data.what_given,
+                received_by=data.received_by, recorded_by=user.id, status=DeliveryStatus.RECORDED,
+            )).returning(Delivery.id)
+            delivery_id = int(rows[0]["id"])
+            await DeliveryPhoto.insert(*[
+                DeliveryPhoto(delivery=delivery_id, object_key=key, content_type=p.content_type, size=len(p.data),
+                              width=p.width, height=p.height)
+                for key, p in zip(written, clean, strict=True)
+            ])
+            await _step_need(uow, int(moved[0]["need"]), NeedStatus.APPROVED, NeedStatus.DELIVERED, user.username,
+                             "Bantuan sudah disalurkan LKS; menunggu konfirmasi")
+            await uow.record(AuditEvent(user.username, "delivery.record", "allocation", str(allocation_id),
+                                        {"status": "approved"},
+                                        {"status": "delivered", "delivery": delivery_id, "photos": len(written),
+                                         "delivered_on": data.delivered_on.isoformat()}))
+    except BaseException:
+        for key in written:
+            with contextlib.suppress(Exception):  # best effort; the original error matters
+                store.delete(key)
+        raise
+    return delivery_id
+
+
+async def _step_need(uow: UnitOfWork, need_id: int, from_status: str, to_status: str, actor: str, note: str) -> None:
+    row = await Need.select(Need.status).where(Need.id == need_id).first()
+    if row and row["status"] == from_status:
+        await move_need(uow, need_id, [from_status], to_status, actor, note)
+
+
+async def photo_links(delivery_id: int, user: CurrentUser, store: ObjectStore) -> list[dict[str, Any]]:
+    """Signed, short-lived links to a delivery's photos, for its own LKS and Dinsos only."""
+    delivery = await Delivery.select(Delivery.allocation, Delivery.allocation._.lks.as_alias("lks")).where(
+        Delivery.id == delivery_id).first()
+    if delivery is None or not _may_see(user, int(delivery["lks"])):
+        raise NotFound(delivery_id)
+    photos = await DeliveryPhoto.select().where(DeliveryPhoto.delivery == delivery_id).order_by(DeliveryPhoto.id)
+    return [{"url": store.download_url(p["object_key"], LINK_LIFETIME), "width": p["width"], "height": p["height"]}
+            for p in photos]
+
+
+def _may_see(user: CurrentUser, lks_id: int) -> bool:
+    return user.role == Role.DINSOS_ADMIN or (user.role == Role.LKS_STAFF and user.lks_id == lks_id)
+
+
+# --- confirmation ------------------------------------------------------------------------------------
+
+async def list_deliveries(status: str = DeliveryStatus.RECORDED, page: int = 1) -> tuple[list[dict[str, Any]], int]:
+    """For Dinsos: deliveries to confirm (no personal data beyond what the LKS wrote)."""
+    where = Delivery.status == status if status else Delivery.id > 0
+    total = await Delivery.count().where(where)
+    rows = await (Delivery.select(
+        *Delivery.all_columns(), Delivery.allocation._.lks._.name.as_alias("lks_name"),
+        Delivery.allocation._.amount.as_alias("amount"), Delivery.allocation._.need._.kind.as_alias("kind"),
+        Delivery.allocation._.need._.household._.kelurahan_code.as_alias("kelurahan_code"),
+    ).where(where).order_by(Delivery.id).limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE))
+    return rows, total
+
+
+async def decide_delivery(delivery_id: int, action: str, reason: str, actor: str, decided_by: int | None) -> str:
+    """Dinsos confirms or disputes (with a reason) a recorded delivery."""
+    async with unit_of_work() as uow:
+        row = await Delivery.select(Delivery.status, Delivery.allocation,
+                                    Delivery.allocation._.need.as_alias("need"),
+                                    Delivery.allocation._.lks.as_alias("lks")).where(Delivery.id == delivery_id).first()
+        if row is None:
+            raise NotFound(delivery_id)
+        new_status, clean = decide(row["status"], action, reason)
+        done = await Delivery.update({
+            Delivery.status: new_status, Delivery.dispute_reason: clean, Delivery.decided_by: decided_by,
+            Delivery.decided_at: datetime.now(UTC),
+        }).where((Delivery.id == delivery_id) & (Delivery.status == row["status"])).returning(Delivery.id)
+        if not done:
+            raise DeliveryError("Penyaluran ini baru saja diputuskan orang lain; muat ulang halaman.")
+        await Allocation.update({Allocation.status: allocation_status_for(new_status)}).where(
+            Allocation.id == row["allocation"])
+        if new_status == DeliveryStatus.CONFIRMED:
+            await _step_need(uow, int(row["need"]), NeedStatus.DELIVERED, NeedStatus.CONFIRMED, actor,
+                             "Penyaluran bantuan dikonfirmasi Dinas Sosial")
+        else:
+            await Notification.insert(Notification(
+                lks=int(row["lks"]), message=f"Penyaluran alokasi #{row['allocation']} disanggah Dinas Sosial: {clean}",
+                link=f"/penyaluran/{row['allocation']}"))
+        await uow.record(AuditEvent(actor, f"delivery.{action}", "delivery", str(delivery_id),
+                                    {"status": row["status"]}, {"status": new_status, "reason": clean}))
+    return new_status
+
+
+async def confirm_by_requester(ticket_code: str) -> int:
+    """The requester confirms receipt with their ticket code; returns how many deliveries it confirmed.
+    Raises ``DeliveryError`` when the ticket has no recorded delivery (the same message for an unknown
+    ticket, so codes cannot be probed)."""
+    ticket_code = ticket_code.strip().upper()[:24]
+    nothing = DeliveryError("Belum ada penyaluran yang dapat dikonfirmasi untuk kode tiket ini.")
+    if not ticket_code:
+        raise nothing
+    async with unit_of_work() as uow:
+        request = await ServiceRequest.select(ServiceRequest.id).where(
+            ServiceRequest.ticket_code == ticket_code).first()
+        if request is None:
+            raise nothing
+        rows = await Delivery.select(Delivery.id, Delivery.status, Delivery.allocation,
+                                     Delivery.allocation._.need.as_alias("need")).where(
+            (Delivery.allocation._.need._.request == request["id"]) & Delivery.requester_confirmed_at.is_null())
+        if not rows:
+            raise nothing
+        now = datetime.now(UTC)
+        for row in rows:
+            new_status = requester_confirms(row["status"])
+            await Delivery.update({Delivery.status: new_status, Delivery.requester_confirmed_at: now}).where(
+                Delivery.id == row["id"])
+            if new_status != row["status"]:
+                await Allocation.update({Allocation.status: allocation_status_for(new_status)}).where(
+                    Allocation.id == row["allocation"])
+                await _step_need(uow, int(row["need"]), NeedStatus.DELIVERED, NeedStatus.CONFIRMED, "pemohon",
+                                 "Penerima mengonfirmasi bantuan sudah diterima")
+            await uow.record(AuditEvent("pemohon", "delivery.requester_confirm", "delivery", str(row["id"]),
+                                        {"status": row["status"]}, {"status": new_status}))
+    return len(rows)
+
+
+# --- public impact ----------------------------------------------------------------------------------
+
+async def impact_report() -> dict[str, Any]:
+    """Confirmed deliveries aggregated by kecamatan, kind and LKS: counts and rupiah, no personal data."""
+    rows = await Delivery.select(
+        Delivery.allocation._.need._.household._.kelurahan_code.as_alias("kelurahan_code"),
+        Delivery.allocation._.need._.kind.as_alias("kind"),
+        Delivery.allocation._.lks._.name.as_alias("lks_name"),
+        Delivery.allocation._.amount.as_alias("amount"),
+    ).where(Delivery.status == DeliveryStatus.CONFIRMED)
+    kecamatan_names = await _region_names({".".join(r["kelurahan_code"].split(".")[:3]) for r in rows})
+
+    def group(key: str) -> list[dict[str, Any]]:
+        acc: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            entry = acc.setdefault(r[key], {"key": r[key], "count": 0, "amount": 0})
+            entry["count"] += 1
+            entry["amount"] += int(r["amount"])
+        return sorted(acc.values(), key=lambda e: (-e["count"], str(e["key"])))
+
+    for r in rows:
+        code = ".".join(r["kelurahan_code"].split(".")[:3])
+        r["kecamatan"] = kecamatan_names.get(code, code)
+    return {
+        "total_count": len(rows),
+        "total_amount": sum(int(r["amount"]) for r in rows),
+        "by_kecamatan": group("kecamatan"),
+        "by_kind": group("kind"),
+        "by_lks": group("lks_name"),
+    }
+

@@ -1,0 +1,180 @@
+"""Delivery with proof: all-or-nothing recording, LKS isolation, confirmation, impact figures."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from marketplace.delivery import DeliveryError, DeliveryInvalid
+from storage import approval, delivery
+from storage.accounts import CurrentUser
+from storage.images import PhotoError
+from storage.objects import LocalObjectStore
+from storage.tables import Allocation, AuditEvent, Delivery, DeliveryPhoto, Need
+from tests.dbutil import make_account
+from tests.storage.test_approval import build
+from tests.storage.test_images import jpeg_with_gps
+
+TODAY = date(2026, 11, 25)
+FIELDS = {"delivered_on": "2026-11-24", "what_given": "Paket sembako 10 kg", "received_by": "Ibu Siti"}
+
+
+def staff(lks_id: int) -> CurrentUser:
+    return CurrentUser(_ACCOUNTS[lks_id], f"staf{lks_id}", "Staf", "lks_staff", lks_id, None, "id")
+
+
+_ACCOUNTS: dict[int, int] = {}
+
+
+ADMIN = CurrentUser(99, "admin", "Admin", "dinsos_admin", None, None, "id")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> LocalObjectStore:
+    return LocalObjectStore(tmp_path / "objects", "rahasia-uji")
+
+
+def stored_files(store: LocalObjectStore) -> list[Path]:
+    return [p for p in store.root.rglob("*.jpg")] if store.root.exists() else []
+
+
+async def approved_world(n: int = 1, **kw: Any) -> Any:
+    w = await build(n, **kw)
+    _ACCOUNTS[w.lks_id] = await make_account("lks_staff", f"staf{w.lks_id}", lks_id=w.lks_id)
+    for a in w.allocations:
+        await approval.approve(a, "admin")
+    return w
+
+
+async def test_record_stores_clean_photos_and_moves_statuses(db: None, store: LocalObjectStore) -> None:
+    w = await approved_world()
+    photos = [("a.jpg", jpeg_with_gps()), ("b.jpg", jpeg_with_gps((80, 60)))]
+    delivery_id = await delivery.record_delivery(w.allocations[0], staff(w.lks_id), FIELDS, photos, store, TODAY)
+    assert (await Allocation.select(Allocation.status).first())["status"] == "delivered"
+    assert (await Need.select(Need.status).first())["status"] == "delivered"
+    rows = await DeliveryPhoto.select().where(DeliveryPhoto.delivery == delivery_id)
+    assert len(rows) == 2
+    for row in rows:
+        assert row["object_key"].startswith(f"delivery/lks-{w.lks_id}/alloc-{w.allocations[0]}/")
+        data = store.get(row["object_key"])
+        with Image.open(io.BytesIO(data)) as image:
+            assert not image.getexif() and "exif" not in image.info
+        assert b"KameraUji" not in data
+    assert await AuditEvent.count().where(AuditEvent.action == "delivery.record") == 1
+    with pytest.raises(DeliveryError, match="sudah dicatat"):
+        await delivery.record_delivery(w.allocations[0], staff(w.lks_id), FIELDS, photos, store, TODAY)
+
+
+@pytest.mark.parametrize("bad", [
+    b"<html><script>alert(1)</script></html>",
+    b"<svg xmlns='http://www.w3.org/2000/svg'/>",
+    b"\xff\xd8\xff" + b"0" * 100,
+])
+async def test_one_bad_photo_records_nothing(db: None, store: LocalObjectStore, bad: bytes) -> None:
+    w = await approved_world()
+    with pytest.raises(PhotoError):
+        await delivery.record_delivery(w.allocations[0], staff(w.lks_id), FIELDS,
+                                       [("a.jpg", jpeg_with_gps()), ("b.jpg", bad)], store, TODAY)
+    assert await Delivery.count() == 0 and stored_files(store) == []
+    assert (await Allocation.select(Allocation.status).first())["status"] == "approved"
+
+
+async def test_invalid_form_records_nothing(db: None, store: LocalObjectStore) -> None:
+    w = await approved_world()
+    with pytest.raises(DeliveryInvalid):
+        await delivery.record_delivery(w.allocations[0], staff(w.lks_id), {**FIELDS, "received_by": ""},
+                                       [("a.jpg", jpeg_with_gps())], store, TODAY)
+    with pytest.raises(DeliveryInvalid):
+        await delivery.record_delivery(w.allocations[0], staff(w.lks_id), FIELDS,
+                                       [("a.jpg", jpeg_with_gps())] * 6, store, TODAY)
+    assert await Delivery.count() == 0 and stored_files(store) == []
+
+
+async def test_failed_transaction_deletes_written_photos(db: None, store: LocalObjectStore,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    w = await approved_world()
+
+    async def boom(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(delivery, "_step_need", boom)
+    with pytest.raises(RuntimeError):
+        await delivery.record_delivery(w.allocations[0], staff(w.lks_id), FIELDS,
+                                       [("a.jpg", jpeg_with_gps()), ("b.jpg", jpeg_with_gps())], store, TODAY)
+    assert stored_files(store) == []
+    assert await Delivery.count() == 0 and await DeliveryPhoto.count() == 0
+    assert (await Allocation.select(Allocation.status).first())["status"] == "approved"
+
+
+async def test_lks_b_cannot_see_or_touch_lks_a(db: None, store: LocalObjectStore) -> None:
+    a = await approved_world(lks_name="Yayasan A")
+    b = await approved_world(lks_name="Yayasan B")
+    rows_a, total_a = await delivery.assigned_households(a.lks_id, delivery.HouseholdFilter())
+    rows_b, _ = await delivery.assigned_households(b.lks_id, delivery.HouseholdFilter())
+    assert total_a == 1 and rows_a[0]["id"] == a.allocations[0]
+    assert {r["id"] for r in rows_b} == {b.allocations[0]}
+    with pytest.raises(delivery.NotFound):
+        await delivery.allocation_for(a.allocations[0], staff(b.lks_id))
+    with pytest.raises(delivery.NotFound):
+        await delivery.record_delivery(a.allocations[0], staff(b.lks_id), FIELDS, [("a.jpg", jpeg_with_gps())],
+                                       store, TODAY)
+    delivery_id = await delivery.record_delivery(a.allocations[0], staff(a.lks_id), FIELDS,
+                                                 [("a.jpg", jpeg_with_gps())], store, TODAY)
+    with pytest.raises(delivery.NotFound):
+        await delivery.photo_links(delivery_id, staff(b.lks_id), store)
+    assert len(await delivery.photo_links(delivery_id, staff(a.lks_id), store)) == 1
+    assert len(await delivery.photo_links(delivery_id, ADMIN, store)) == 1
+
+
+async def test_households_masked_searchable(db: None) -> None:
+    from tests.storage.test_approval import add_allocation
+
+    w = await build(0)
+    _ACCOUNTS[w.lks_id] = await make_account("lks_staff", f"staf{w.lks_id}", lks_id=w.lks_id)
+    await add_allocation(w, name="Siti Aminah")
+    await add_allocation(w, name="Joko Widodo", kind="pangan")
+    for alloc in w.allocations:
+        await approval.approve(alloc, "admin")
+    rows, total = await delivery.assigned_households(w.lks_id, delivery.HouseholdFilter())
+    assert total == 2
+    assert all(r["nik_masked"].startswith("3273") and "********" in r["nik_masked"] for r in rows)
+    assert {r["head_name"] for r in rows} == {"Siti Aminah", "Joko Widodo"}
+    assert rows[0]["deliver_by"] == date(2026, 11, 30)
+    found, n = await delivery.assigned_households(w.lks_id, delivery.HouseholdFilter(search="siti"))
+    assert n == 1 and found[0]["head_name"] == "Siti Aminah"
+
+
+async def test_dinsos_confirms_or_disputes(db: None, store: LocalObjectStore) -> None:
+    w = await approved_world(2)
+    d1 = await delivery.record_delivery(w.allocations[0], staff(w.lks_id), FIELDS, [("a", jpeg_with_gps())],
+                                        store, TODAY)
+    d2 = await delivery.record_delivery(w.allocations[1], staff(w.lks_id), FIELDS, [("a", jpeg_with_gps())],
+                                        store, TODAY)
+    with pytest.raises(DeliveryError, match="Alasan"):
+        await delivery.decide_delivery(d2, "dispute", "", "admin", None)
+    assert await delivery.decide_delivery(d1, "confirm", "", "admin", None) == "confirmed"
+    assert await delivery.decide_delivery(d2, "dispute", "Foto tidak menunjukkan penerima", "admin", None) == "disputed"
+    statuses = {r["id"]: r["status"] for r in await Allocation.select(Allocation.id, Allocation.status)}
+    assert statuses == {w.allocations[0]: "confirmed", w.allocations[1]: "disputed"}
+    assert (await Need.select(Need.status).where(Need.id == w.needs[0]).first())["status"] == "confirmed"
+    report = await delivery.impact_report()
+    assert report["total_count"] == 1 and report["total_amount"] == 300_000
+
+
+async def test_requester_confirms_with_ticket(db: None, store: LocalObjectStore) -> None:
+    w = await approved_world(1)
+    with pytest.raises(DeliveryError):
+        await delivery.confirm_by_requester(w.tickets[0])  # nothing delivered yet
+    with pytest.raises(DeliveryError):
+        await delivery.confirm_by_requester("TIDAKADA")
+    await delivery.record_delivery(w.allocations[0], staff(w.lks_id), FIELDS, [("a", jpeg_with_gps())], store, TODAY)
+    assert await delivery.confirm_by_requester(w.tickets[0].lower()) == 1
+    row = await Delivery.select().first()
+    assert row["status"] == "confirmed" and row["requester_confirmed_at"] is not None
+    with pytest.raises(DeliveryError):
+        await delivery.confirm_by_requester(w.tickets[0])  # only once
