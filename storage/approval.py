@@ -177,7 +177,10 @@ async def move_need(uow: UnitOfWork, need_id: int, from_statuses: list[str], to_
     except ImportError:
         transition_need = None
     if transition_need is not None:
-        await transition_need(need_id, to_status, actor, note)
+        try:
+            await transition_need(need_id, to_status, actor, note)
+        except ValueError as exc:  # the registry's refusal (Indonesian): this decision changes nothing
+            raise ApprovalRefused("need", str(exc)) from exc
         return
     need = await Need.select(Need.status).where(Need.id == need_id).first()
     if need is None or need["status"] not in from_statuses:

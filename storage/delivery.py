@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from marketplace.approval import end_of_period
+from marketplace.approval import ApprovalRefused, end_of_period
 from marketplace.audit import AuditEvent
 from marketplace.delivery import (
     DeliveryError,
@@ -215,7 +215,10 @@ async def record_delivery(allocation_id: int, user: CurrentUser, fields: dict[st
 async def _step_need(uow: UnitOfWork, need_id: int, from_status: str, to_status: str, actor: str, note: str) -> None:
     row = await Need.select(Need.status).where(Need.id == need_id).first()
     if row and row["status"] == from_status:
-        await move_need(uow, need_id, [from_status], to_status, actor, note)
+        try:
+            await move_need(uow, need_id, [from_status], to_status, actor, note)
+        except ApprovalRefused as exc:
+            raise DeliveryError(str(exc)) from exc
 
 
 async def photo_links(delivery_id: int, user: CurrentUser, store: ObjectStore) -> list[dict[str, Any]]:
