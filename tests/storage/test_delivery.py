@@ -19,6 +19,7 @@ from storage.tables import Allocation, AuditEvent, Delivery, DeliveryPhoto, Need
 from tests.dbutil import make_account
 from tests.storage.test_approval import build
 from tests.storage.test_images import jpeg_with_gps
+from tests.storage.test_objects_contract import moto_endpoint  # noqa: F401  (fixture)
 
 TODAY = date(2026, 11, 25)
 FIELDS = {"delivered_on": "2026-11-24", "what_given": "Paket sembako 10 kg", "received_by": "Ibu Siti"}
@@ -178,3 +179,21 @@ async def test_requester_confirms_with_ticket(db: None, store: LocalObjectStore)
     assert row["status"] == "confirmed" and row["requester_confirmed_at"] is not None
     with pytest.raises(DeliveryError):
         await delivery.confirm_by_requester(w.tickets[0])  # only once
+
+
+async def test_delivery_photos_on_minio_backend(db: None, moto_endpoint: str) -> None:  # noqa: F811
+    import httpx
+
+    from tests.storage.test_objects_contract import minio_store
+
+    s3 = minio_store(moto_endpoint, "jitu-delivery")
+    w = await approved_world()
+    delivery_id = await delivery.record_delivery(w.allocations[0], staff(w.lks_id), FIELDS,
+                                                 [("a.jpg", jpeg_with_gps())], s3, TODAY)
+    links = await delivery.photo_links(delivery_id, staff(w.lks_id), s3)
+    async with httpx.AsyncClient() as http:
+        response = await http.get(links[0]["url"])
+    assert response.status_code == 200 and response.content.startswith(b"\xff\xd8")
+    assert b"KameraUji" not in response.content
+    with pytest.raises(delivery.NotFound):
+        await delivery.photo_links(delivery_id, CurrentUser(5, "x", "x", "lks_staff", w.lks_id + 100, None, "id"), s3)
