@@ -1,0 +1,421 @@
+"""Registry services: needs (request, assessment, verification, transitions), duplication with government
+aid, tracking by ticket, household search and detail. The bulk imports are in ``storage/registry_import.py``.
+
+Every need transition goes through ``marketplace.needs.check_transition`` and is written with a
+``NeedEvent`` (public note without personal data) and an audit event, in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from marketplace import needs as rules
+from marketplace.audit import AuditEvent
+from marketplace.identity import IdentityError, check_kk, check_nik, mask
+from marketplace.needs import NeedError
+from marketplace.priority import SEVERITY, priority
+from marketplace.regions import is_kelurahan
+from marketplace.vocabulary import DINSOS_ROLES, PPKS_TYPES, Kind
+from storage.accounts import CurrentUser
+from storage.crypto import vault
+from storage.tables import (
+    EvidenceFile,
+    GovernmentAid,
+    GovernmentProgram,
+    Household,
+    Member,
+    Need,
+    NeedEvent,
+    ServiceRequest,
+    WebSession,
+)
+from storage.uow import unit_of_work
+
+PAGE_SIZE = 50
+EVIDENCE_MAX = 10 * 1024 * 1024
+TRACK_LIMIT = 10
+"""Ticket look-ups per client IP per minute."""
+
+
+def current_period(today: date | None = None) -> str:
+    today = today or date.today()
+    return f"{today.year:04d}-{today.month:02d}"
+
+
+def _actor(user: CurrentUser | str) -> str:
+    return user if isinstance(user, str) else user.username
+
+
+# ---------------------------------------------------------------------------------------- transitions
+
+
+async def _transition(need: dict[str, Any], to_status: str, actor: CurrentUser | str, *, reason: str = "",
+                      office: str = "", note: str = "", extra: dict[Any, Any] | None = None,
+                      uow: Any = None) -> None:
+    t = rules.check_transition(need["status"], to_status, reason=reason, office=office, amount=need["amount"])
+    now = datetime.now(UTC)
+    values: dict[Any, Any] = {Need.status: to_status, Need.updated_at: now, **(extra or {})}
+    if t.to_status == "rejected":
+        values[Need.rejection_reason] = t.reason
+    if t.to_status == "referred":
+        values[Need.referral_office] = t.referral_office
+    await Need.update(values).where((Need.id == need["id"]) & (Need.status == need["status"]))
+    public = rules.public_note(t)
+    await NeedEvent.insert(NeedEvent(need=need["id"], from_status=t.from_status, to_status=t.to_status,
+                                     public_note=public, occurred_at=now))
+    await uow.record(AuditEvent(_actor(actor), f"need.{to_status}", "need", str(need["id"]),
+                                {"status": t.from_status},
+                                {"status": t.to_status, "note": note[:200], "office": t.referral_office}))
+
+
+async def transition_need(need_id: int, to_status: str, actor: CurrentUser | str, note: str = "",
+                          *, reason: str = "", office: str = "") -> None:
+    """Move a need to ``to_status`` (matching, approval and delivery call this for matched/approved/
+    delivered/confirmed). Raises ``NeedError`` (Indonesian) if the domain refuses."""
+    async with unit_of_work() as uow:
+        need = await Need.select().where(Need.id == need_id).first()
+        if need is None:
+            raise NeedError(f"Kebutuhan #{need_id} tidak ditemukan")
+        extra: dict[Any, Any] = {}
+        if to_status == "verified" and need["status"] == "assessed":
+            hh = await Household.select(Household.desil, Household.extreme_poor).where(
+                Household.id == need["household"]).first()
+            assert hh is not None
+            submitted = need["submitted_at"]
+            extra = {Need.priority: priority(desil=hh["desil"], extreme_poor=hh["extreme_poor"], ppks=need["ppks"],
+                                             submitted_on=submitted.date(), today=date.today()),
+                     Need.verified_at: datetime.now(UTC)}
+            if not isinstance(actor, str):
+                extra[Need.verified_by] = actor.id
+        await _transition(need, to_status, actor, reason=reason, office=office, note=note, extra=extra, uow=uow)
+
+
+# ------------------------------------------------------------------------------------------- requests
+
+
+@dataclass(frozen=True, slots=True)
+class NeedInput:
+    ppks: list[int]
+    kind: str
+    amount: int
+    notes: str = ""
+
+    def check(self) -> None:
+        if not self.ppks or any(p not in PPKS_TYPES for p in self.ppks):
+            raise NeedError("Pilih minimal satu jenis PPKS yang dikenal")
+        if self.kind not in {k.value for k in Kind}:
+            raise NeedError("Pilih jenis intervensi yang dikenal")
+        if self.amount <= 0:
+            raise NeedError("Nilai kebutuhan harus lebih dari 0 rupiah")
+
+    @property
+    def main_ppks(self) -> int:
+        """The most severe of the PPKS types (the others are kept in the notes)."""
+        return sorted(self.ppks, key=lambda p: (-SEVERITY.get(p, 2), p))[0]
+
+    def full_notes(self) -> str:
+        others = [PPKS_TYPES[p] for p in self.ppks if p != self.main_ppks]
+        return self.notes + (("\nPPKS lain: " + ", ".join(others)) if others else "")
+
+
+async def _open_kinds(household_id: int) -> list[str]:
+    rows = await Need.select(Need.kind).where(
+        (Need.household == household_id) & Need.status.is_in(list(rules.OPEN_STATUSES)))
+    return [r["kind"] for r in rows]
+
+
+async def _new_ticket() -> str:
+    while True:
+        code = rules.new_ticket_code()
+        if not await ServiceRequest.exists().where(ServiceRequest.ticket_code == code):
+            return code
+
+
+@dataclass(frozen=True, slots=True)
+class Applicant:
+    kk: str
+    nik: str
+    name: str
+    birth_date: date
+    sex: str
+    kelurahan_code: str
+    address: str
+    rt: str = ""
+    rw: str = ""
+    phone: str = ""
+
+
+async def register_request(user: CurrentUser, applicant: Applicant, need: NeedInput,
+                           description: str = "") -> tuple[int, str]:
+    """A kelurahan operator registers someone (maybe not yet in DTKS): household source "request" if new,
+    a service request with a ticket, and a need in ``submitted``. Returns (need id, ticket)."""
+    need.check()
+    try:
+        kk = check_kk(applicant.kk)
+        nik = check_nik(applicant.nik, applicant.birth_date, applicant.sex)
+    except IdentityError as exc:
+        raise NeedError(str(exc)) from None
+    if not is_kelurahan(applicant.kelurahan_code):
+        raise NeedError("Kelurahan tidak dikenal")
+    if not applicant.name.strip():
+        raise NeedError("Nama pemohon wajib diisi")
+    keys = vault()
+    async with unit_of_work() as uow:
+        hh = await Household.select(Household.id).where(Household.kk_hash == keys.hash(kk)).first()
+        if hh is None:
+            rows = await Household.insert(Household(
+                kk_cipher=keys.encrypt(kk), kk_hash=keys.hash(kk), kelurahan_code=applicant.kelurahan_code,
+                address=applicant.address, rt=applicant.rt, rw=applicant.rw, phone=applicant.phone, desil=10,
+                source="request",
+            )).returning(Household.id)
+            household_id = int(rows[0]["id"])
+        else:
+            household_id = int(hh["id"])
+        member = await Member.select(Member.household).where(Member.nik_hash == keys.hash(nik)).first()
+        if member is None:
+            await Member.insert(Member(household=household_id, nik_cipher=keys.encrypt(nik), nik_hash=keys.hash(nik),
+                                       name=applicant.name.strip()[:120], birth_date=applicant.birth_date,
+                                       sex=applicant.sex, relation="kepala"))
+        elif member["household"] != household_id:
+            raise NeedError("NIK pemohon terdaftar pada KK lain")
+        rules.refuse_second_open_need(await _open_kinds(household_id), need.kind)
+        ticket = await _new_ticket()
+        req = await ServiceRequest.insert(ServiceRequest(
+            ticket_code=ticket, household=household_id, kelurahan_code=applicant.kelurahan_code, channel="puskesos",
+            description=description, submitted_by=user.id)).returning(ServiceRequest.id)
+        need_id = await _insert_need(household_id, int(req[0]["id"]), need, uow, user)
+    return need_id, ticket
+
+
+async def _insert_need(household_id: int, request_id: int, need: NeedInput, uow: Any, user: CurrentUser) -> int:
+    rows = await Need.insert(Need(household=household_id, request=request_id, ppks=need.main_ppks, kind=need.kind,
+                                  amount=need.amount, notes=need.full_notes())).returning(Need.id)
+    need_id = int(rows[0]["id"])
+    await NeedEvent.insert(NeedEvent(need=need_id, from_status="", to_status="submitted",
+                                     public_note=rules.label("submitted")))
+    await uow.record(AuditEvent(user.username, "need.submitted", "need", str(need_id), None,
+                                {"household": household_id, "kind": need.kind, "amount": need.amount}))
+    return need_id
+
+
+def check_evidence(filename: str, data: bytes) -> str:
+    """The content type of an evidence file, judged by its content (PDF, JPEG, PNG; at most 10 MB)."""
+    if len(data) > EVIDENCE_MAX:
+        raise NeedError(f"Berkas {filename} lebih dari 10 MB")
+    if data.startswith(b"%PDF-"):
+        return "application/pdf"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    raise NeedError(f"Berkas {filename} bukan PDF, JPEG atau PNG")
+
+
+async def record_assessment(user: CurrentUser, household_id: int, need: NeedInput,
+                            evidence: list[tuple[str, bytes]] | None = None,
+                            need_id: int | None = None) -> tuple[int, str]:
+    """A social worker's assessment: of a submitted need (``need_id``) or a new need of a DTKS household.
+
+    Evidence is checked by content before anything is written. Returns (need id, ticket code).
+    """
+    need.check()
+    files = [(name, data, check_evidence(name, data)) for name, data in evidence or []]
+    async with unit_of_work() as uow:
+        if not await Household.exists().where(Household.id == household_id):
+            raise NeedError("Keluarga tidak ditemukan")
+        if need_id is None:
+            rules.refuse_second_open_need(await _open_kinds(household_id), need.kind)
+            hh = await Household.select(Household.kelurahan_code).where(Household.id == household_id).first()
+            assert hh is not None
+            ticket = await _new_ticket()
+            req = await ServiceRequest.insert(ServiceRequest(
+                ticket_code=ticket, household=household_id, kelurahan_code=hh["kelurahan_code"],
+                channel="pekerja_sosial", submitted_by=user.id)).returning(ServiceRequest.id)
+            need_id = await _insert_need(household_id, int(req[0]["id"]), need, uow, user)
+        row = await Need.select().where((Need.id == need_id) & (Need.household == household_id)).first()
+        if row is None:
+            raise NeedError("Kebutuhan tidak ditemukan")
+        if row["kind"] != need.kind:
+            others = [k for k in await _open_kinds(household_id)]
+            others.remove(row["kind"])
+            rules.refuse_second_open_need(others, need.kind)
+        await _transition(row, "assessed", user, note="asesmen", uow=uow, extra={
+            Need.ppks: need.main_ppks, Need.kind: need.kind, Need.amount: need.amount, Need.notes: need.full_notes(),
+            Need.assessed_by: user.id})
+        req_row = await ServiceRequest.select(ServiceRequest.ticket_code).where(
+            ServiceRequest.id == row["request"]).first()
+        ticket = req_row["ticket_code"] if req_row else ""
+        if files:
+            from storage.objects import make_object_store
+
+            store = make_object_store()
+            for index, (name, data, content_type) in enumerate(files):
+                key = f"evidence/{need_id}/{datetime.now(UTC):%Y%m%d%H%M%S}-{index}"
+                store.put(key, data, content_type)
+                await EvidenceFile.insert(EvidenceFile(need=need_id, object_key=key, filename=name[:255],
+                                                       content_type=content_type, size=len(data), uploaded_by=user.id))
+    return need_id, ticket
+
+
+# ---------------------------------------------------------------------------------------- duplication
+
+
+async def coverage_of(need: dict[str, Any], period: str | None = None) -> rules.Coverage:
+    rows = await GovernmentAid.select(GovernmentAid.program, GovernmentAid.amount).where(
+        (GovernmentAid.household == need["household"]) & (GovernmentAid.kind == need["kind"])
+        & (GovernmentAid.period == (period or current_period())))
+    return rules.coverage(need["amount"], [(r["program"], r["amount"]) for r in rows])
+
+
+# ------------------------------------------------------------------------------------------- tracking
+
+
+async def allow_lookup(ip: str, limit: int = TRACK_LIMIT) -> bool:
+    """A fixed one-minute window per client IP, counted in the session table (shared by all processes)."""
+    now = datetime.now(UTC)
+    key = f"ratelimit:lacak:{ip}:{now:%Y%m%d%H%M}"
+    async with unit_of_work():
+        row = await WebSession.select(WebSession.value).where(WebSession.key == key).first()
+        count = int(row["value"]) + 1 if row else 1
+        if row:
+            await WebSession.update({WebSession.value: str(count)}).where(WebSession.key == key)
+        else:
+            await WebSession.insert(WebSession(key=key, value="1", expires_at=now + timedelta(minutes=2)))
+    return count <= limit
+
+
+@dataclass(frozen=True, slots=True)
+class PublicNeed:
+    kind: str
+    ppks: str
+    status: str
+    events: list[dict[str, Any]]
+
+
+async def track(ticket: str) -> list[PublicNeed] | None:
+    """The public timeline of a ticket: status steps only, no personal data."""
+    req = await ServiceRequest.select(ServiceRequest.id).where(
+        ServiceRequest.ticket_code == rules.normalise_ticket(ticket)).first()
+    if req is None:
+        return None
+    out = []
+    for need in await Need.select(Need.id, Need.kind, Need.ppks, Need.status).where(Need.request == req["id"]):
+        events = await NeedEvent.select(NeedEvent.to_status, NeedEvent.public_note, NeedEvent.occurred_at).where(
+            NeedEvent.need == need["id"]).order_by(NeedEvent.id)
+        out.append(PublicNeed(need["kind"], rules.public_ppks(need["ppks"], PPKS_TYPES), need["status"], events))
+    return out
+
+
+# ------------------------------------------------------------------------------------ households
+
+
+def shows_whole(user: CurrentUser) -> bool:
+    return user.role in DINSOS_ROLES
+
+
+def _show(user: CurrentUser, cipher: str) -> str:
+    plain = vault().decrypt(cipher)
+    return plain if shows_whole(user) else mask(plain)
+
+
+async def search_households(user: CurrentUser, *, number: str = "", name: str = "", kelurahan: str = "",
+                            page: int = 1) -> tuple[list[dict[str, Any]], int]:
+    """Households by NIK or No. KK (through the hash), by member name, by kelurahan; 50 a page.
+
+    An operator sees only their own kelurahan."""
+    where: Any = Household.id > 0
+    if user.role == "operator_kelurahan":
+        where &= Household.kelurahan_code == (user.kelurahan_code or "-")
+    if kelurahan:
+        where &= Household.kelurahan_code == kelurahan
+    number = number.strip()
+    if number:
+        h = vault().hash(number)
+        by_member = await Member.select(Member.household).where(Member.nik_hash == h)
+        ids = [r["household"] for r in by_member]
+        where &= (Household.kk_hash == h) | Household.id.is_in(ids or [0])
+    if name.strip():
+        rows = await Member.select(Member.household).where(Member.name.ilike(f"%{name.strip()}%")).limit(5000)
+        where &= Household.id.is_in(list({r["household"] for r in rows}) or [0])
+    total = await Household.count().where(where)
+    rows = await Household.select(
+        Household.id, Household.kk_cipher, Household.kelurahan_code, Household.rt, Household.rw, Household.desil,
+        Household.extreme_poor, Household.source,
+    ).where(where).order_by(Household.id).limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE)
+    heads = {r["household"]: r["name"] for r in await Member.select(Member.household, Member.name).where(
+        Member.household.is_in([r["id"] for r in rows] or [0]) & (Member.relation == "kepala"))}
+    for r in rows:
+        r["kk"] = _show(user, r.pop("kk_cipher"))
+        r["head"] = heads.get(r["id"], "")
+    return rows, total
+
+
+async def household_detail(user: CurrentUser, household_id: int) -> dict[str, Any] | None:
+    where: Any = Household.id == household_id
+    if user.role == "operator_kelurahan":
+        where &= Household.kelurahan_code == (user.kelurahan_code or "-")
+    hh = await Household.select().where(where).first()
+    if hh is None:
+        return None
+    hh["kk"] = _show(user, hh.pop("kk_cipher"))
+    hh.pop("kk_hash")
+    members = await Member.select().where(Member.household == household_id).order_by(Member.id)
+    for m in members:
+        m["nik"] = _show(user, m.pop("nik_cipher"))
+        m.pop("nik_hash")
+    need_rows = await Need.select(*Need.all_columns(), Need.request.ticket_code.as_alias("ticket")).where(
+        Need.household == household_id).order_by(Need.id)
+    for n in need_rows:
+        n["coverage"] = await coverage_of(n)
+        n["events"] = await NeedEvent.select().where(NeedEvent.need == n["id"]).order_by(NeedEvent.id)
+        n["evidence"] = await EvidenceFile.select(EvidenceFile.filename, EvidenceFile.size).where(
+            EvidenceFile.need == n["id"])
+    aid = await GovernmentAid.select(*GovernmentAid.all_columns(), GovernmentAid.program.name.as_alias("program_name")
+                                     ).where(GovernmentAid.household == household_id).order_by(
+        GovernmentAid.period, ascending=False)
+    return {"household": hh, "members": members, "needs": need_rows, "aid": aid}
+
+
+async def needs_queue(user: CurrentUser, status: str, page: int = 1) -> tuple[list[dict[str, Any]], int]:
+    where: Any = Need.status == status
+    if user.role == "operator_kelurahan":
+        where &= Need.household.kelurahan_code == (user.kelurahan_code or "-")
+    total = await Need.count().where(where)
+    rows = await Need.select(Need.id, Need.household, Need.ppks, Need.kind, Need.amount, Need.priority, Need.status,
+                             Need.submitted_at, Need.household.kelurahan_code.as_alias("kelurahan_code")).where(
+        where).order_by(Need.id).limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE)
+    return rows, total
+
+
+# --------------------------------------------------------------------------------------- programmes
+
+
+async def list_programs() -> list[dict[str, Any]]:
+    return await GovernmentProgram.select().order_by(GovernmentProgram.code)
+
+
+async def save_program(user: CurrentUser, code: str, name: str, budget_source: str, kind: str,
+                       desil_max: int) -> None:
+    code = code.strip().upper()
+    if not code or len(code) > 20 or not name.strip():
+        raise NeedError("Kode (paling banyak 20 karakter) dan nama program wajib diisi")
+    if kind not in {k.value for k in Kind}:
+        raise NeedError("Pilih jenis intervensi yang dikenal")
+    if not 1 <= desil_max <= 10:
+        raise NeedError("Batas desil harus 1 sampai 10")
+    async with unit_of_work() as uow:
+        if await GovernmentProgram.exists().where(GovernmentProgram.code == code):
+            raise NeedError(f"Program {code} sudah ada")
+        await GovernmentProgram.insert(GovernmentProgram(code=code, name=name.strip(), budget_source=budget_source,
+                                                         kind=kind, desil_max=desil_max))
+        await uow.record(AuditEvent(user.username, "program.create", "government_program", code, None,
+                                    {"name": name, "kind": kind, "desil_max": desil_max}))
+
+
+async def set_program_active(user: CurrentUser, code: str, active: bool) -> None:
+    async with unit_of_work() as uow:
+        await GovernmentProgram.update({GovernmentProgram.active: active}).where(GovernmentProgram.code == code)
+        await uow.record(AuditEvent(user.username, "program.activate" if active else "program.deactivate",
+                                    "government_program", code))

@@ -1,0 +1,175 @@
+import csv
+from datetime import date
+
+import pytest
+
+from marketplace import dtks
+from marketplace.identity import make_kk, make_nik
+from marketplace.needs import NeedError
+from storage import registry
+from storage.accounts import load_user
+from storage.registry_import import import_aid, import_dtks
+from storage.tables import AuditEvent, GovernmentAid, Household, Member, Need, NeedEvent
+from tests.dbutil import make_account
+
+KEL = "32.73.03.1001"
+
+
+def kk(n):
+    return make_kk("32.73.03", date(2020, 1, 1), n)
+
+
+def nik(n, sex="L", birth=date(1985, 3, 12)):
+    return make_nik("32.73.03", birth, sex, n)
+
+
+def member_row(k, n, name, desil="2", address="Jl. A", sex="L", birth="1985-03-12", rel="kepala"):
+    return [kk(k), nik(n, sex, date.fromisoformat(birth)), name, birth, sex, rel, "", address, "1", "2", KEL,
+            desil, "Tidak"]
+
+
+def write(path, rows, header=None):
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header or dtks.TEMPLATE_HEADER)
+        w.writerows(rows)
+    return path
+
+
+ROWS = [member_row(1, 1, "Budi Santoso"), member_row(1, 2, "Siti", sex="P", birth="1987-08-15", rel="istri"),
+        member_row(2, 3, "Asep"), ["123", "1", "", "", "", "", "", "", "", "", KEL, "2", ""]]
+
+
+async def test_import_then_reimport_changes_nothing(db, tmp_path):
+    path = write(tmp_path / "dtks.csv", ROWS)
+    report = await import_dtks(path, "tester")
+    assert (report.imported, report.updated, report.unchanged, report.members) == (2, 0, 0, 3)
+    assert [(r.row, "No. KK" in r.reason) for r in report.rejected] == [(5, True)]
+    before = await Household.select().order_by(Household.id)
+    again = await import_dtks(path, "tester")
+    assert (again.imported, again.updated, again.unchanged) == (0, 0, 2)
+    assert await Household.select().order_by(Household.id) == before
+    assert await Member.count() == 3
+    audits = await AuditEvent.select().where(AuditEvent.action == "registry.import_dtks")
+    assert len(audits) == 2 and "Budi" not in str(audits) and kk(1) not in str(audits)
+
+
+async def test_changed_row_counts_as_updated(db, tmp_path):
+    await import_dtks(write(tmp_path / "a.csv", ROWS[:3]), "t")
+    changed = [member_row(1, 1, "Budi Santoso", desil="3"),
+               member_row(1, 2, "Siti", desil="3", sex="P", birth="1987-08-15", rel="istri"), member_row(2, 3, "Asep")]
+    report = await import_dtks(write(tmp_path / "b.csv", changed), "t")
+    assert (report.imported, report.updated, report.unchanged) == (0, 1, 1)
+    assert (await Household.select(Household.desil).where(Household.id == 1).first())["desil"] == 3
+
+
+async def test_nik_already_in_other_household_in_database(db, tmp_path):
+    await import_dtks(write(tmp_path / "a.csv", ROWS[:1]), "t")
+    report = await import_dtks(write(tmp_path / "b.csv", [member_row(5, 1, "Budi Santoso")]), "t")
+    assert report.rejected[0].row == 2 and "KK lain di basis data" in report.rejected[0].reason
+    assert await Household.count() == 1
+
+
+async def test_xlsx_and_dtsen(db, tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(dtks.DTSEN_HEADER)
+    sheet.append([kk(7), nik(7), "Ujang", "12-03-1985", "1", "1", "-", "Jl. B", "3", "4", "3273031001", "1", "1"])
+    book.save(tmp_path / "dtsen.xlsx")
+    report = await import_dtks(tmp_path / "dtsen.xlsx", "t")
+    assert report.layout == "dtsen" and report.imported == 1 and not report.rejected
+    assert (await Household.select(Household.source).first())["source"] == "dtsen"
+
+
+async def test_aid_import(db, tmp_path):
+    await import_dtks(write(tmp_path / "a.csv", ROWS[:3]), "t")
+    aid = [["PKH", kk(1), "tunai", "2026-11", "750000"], ["XXX", kk(1), "tunai", "2026-11", "1"],
+           ["PKH", kk(9), "tunai", "2026-11", "1"]]
+    path = write(tmp_path / "aid.csv", aid, dtks.AID_TEMPLATE_HEADER)
+    report = await import_aid(path, "t")
+    assert report.imported == 1 and sorted(r.row for r in report.rejected) == [3, 4]
+    assert (await import_aid(path, "t")).unchanged == 1
+    assert await GovernmentAid.count() == 1
+
+
+async def _household_with_need(tmp_path, kind="tunai", amount=1_000_000):
+    await import_dtks(write(tmp_path / "a.csv", ROWS[:3]), "t")
+    uid = await make_account("pekerja_sosial", "peksos")
+    user = await load_user(uid)
+    need_id, ticket = await registry.record_assessment(user, 1, registry.NeedInput([24, 8], kind, amount, "catatan"))
+    return user, need_id, ticket
+
+
+async def test_assessment_transitions_and_priority(db, tmp_path):
+    _user, need_id, ticket = await _household_with_need(tmp_path)
+    need = await Need.select().where(Need.id == need_id).first()
+    assert need["status"] == "assessed" and need["ppks"] == 8 and "Fakir miskin" in need["notes"]
+    with pytest.raises(NeedError, match="tidak diperbolehkan"):
+        await registry.transition_need(need_id, "approved", "matching")
+    admin = await load_user(await make_account("dinsos_admin", "admin"))
+    await registry.transition_need(need_id, "verified", admin)
+    need = await Need.select().where(Need.id == need_id).first()
+    assert need["status"] == "verified" and need["priority"] > 0 and need["verified_by"] == admin.id
+    for status in ("matched", "approved", "delivered", "confirmed"):
+        await registry.transition_need(need_id, status, "system", note="uji")
+    events = await NeedEvent.select(NeedEvent.to_status).where(NeedEvent.need == need_id).order_by(NeedEvent.id)
+    assert [e["to_status"] for e in events] == ["submitted", "assessed", "verified", "matched", "approved",
+                                                "delivered", "confirmed"]
+    assert await AuditEvent.count().where(AuditEvent.action == "need.confirmed") == 1
+    timeline = await registry.track(ticket.lower())
+    assert timeline and timeline[0].status == "confirmed" and len(timeline[0].events) == 7
+
+
+async def test_second_open_need_refused_and_duplication_flag(db, tmp_path):
+    user, need_id, _ = await _household_with_need(tmp_path)
+    with pytest.raises(NeedError, match="sudah memiliki"):
+        await registry.record_assessment(user, 1, registry.NeedInput([24], "tunai", 5))
+    await GovernmentAid.insert(GovernmentAid(household=1, program="PKH", kind="tunai",
+                                             period=registry.current_period(), amount=750_000))
+    need = await Need.select().where(Need.id == need_id).first()
+    cover = await registry.coverage_of(need)
+    assert cover.duplicated and cover.remainder == 250_000 and "PKH" in cover.explain()
+
+
+async def test_evidence_checked_by_content(db, tmp_path):
+    user, _need_id, _ = await _household_with_need(tmp_path)
+    with pytest.raises(NeedError, match="bukan PDF"):
+        await registry.record_assessment(user, 1, registry.NeedInput([24], "pangan", 5),
+                                         [("x.pdf", b"MZ not a pdf")])
+    assert await Need.count() == 1
+    await registry.record_assessment(user, 1, registry.NeedInput([24], "pangan", 5), [("x.pdf", b"%PDF-1.4 ...")])
+    assert await Need.count() == 2
+
+
+async def test_request_for_household_not_in_dtks(db):
+    op = await load_user(await make_account("operator_kelurahan", "op"))
+    applicant = registry.Applicant(kk(42), nik(42), "Pemohon Baru", date(1985, 3, 12), "L", KEL, "Jl. C")
+    need_id, ticket = await registry.register_request(op, applicant, registry.NeedInput([24], "pangan", 300_000))
+    hh = await Household.select().first()
+    assert hh["source"] == "request" and ticket.startswith("JITU-")
+    assert (await Need.select(Need.status).where(Need.id == need_id).first())["status"] == "submitted"
+
+
+async def test_rate_limit(db):
+    assert all([await registry.allow_lookup("10.0.0.1", limit=3) for _ in range(3)])
+    assert not await registry.allow_lookup("10.0.0.1", limit=3)
+    assert await registry.allow_lookup("10.0.0.2", limit=3)
+
+
+@pytest.mark.postgres
+async def test_no_plain_nik_or_kk_in_database(db, tmp_path):
+    await _household_with_need(tmp_path)
+    plain = [nik(1), nik(2), nik(3), kk(1), kk(2)]
+    tables = ["household", "member", "audit_event", "need", "need_event", "service_request", "data_access"]
+    rows = await Household.raw(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public' "
+        "AND table_name = ANY({}) AND data_type IN ('text', 'character varying', 'json', 'jsonb')", tables)
+    assert rows
+    for r in rows:
+        for value in plain:
+            hits = await Household.raw(
+                f'SELECT count(*) AS n FROM "{r["table_name"]}" WHERE "{r["column_name"]}"::text LIKE {{}}',
+                f"%{value}%")
+            assert hits[0]["n"] == 0, (r, value)
