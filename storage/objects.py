@@ -58,6 +58,10 @@ class LocalObjectStore:
         path = self._path(key)
         path.unlink(missing_ok=True)
         path.with_name(path.name + ".meta").unlink(missing_ok=True)
+        parent = path.parent  # prune folders left empty, so a rolled-back write leaves no trace
+        while parent != self.root and parent.is_dir() and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent
 
     def stat(self, key: str) -> StoredObject:
         path = self._path(key)

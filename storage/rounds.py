@@ -44,7 +44,8 @@ from storage.tables import (
 from storage.uow import unit_of_work
 
 Progress = Callable[[int, str], Awaitable[None]]
-CHUNK = 5000
+CHUNK = 2000
+"""Rows per INSERT: PostgreSQL takes at most 32,767 parameters a statement (2,000 × 12 columns fits)."""
 
 
 class RoundError(ValueError):
