@@ -337,7 +337,10 @@ async def search_households(user: CurrentUser, *, number: str = "", name: str = 
         ids = [r["household"] for r in by_member]
         where &= (Household.kk_hash == h) | Household.id.is_in(ids or [0])
     if name.strip():
-        rows = await Member.select(Member.household).where(Member.name.ilike(f"%{name.strip()}%")).limit(5000)
+        engine = Member._meta.db
+        pattern = f"%{name.strip()}%"
+        match = Member.name.ilike(pattern) if engine.engine_type == "postgres" else Member.name.like(pattern)
+        rows = await Member.select(Member.household).where(match).limit(5000)
         where &= Household.id.is_in(list({r["household"] for r in rows}) or [0])
     total = await Household.count().where(where)
     rows = await Household.select(

@@ -1,0 +1,123 @@
+import asyncio
+import csv
+import io
+from datetime import date
+
+import pytest
+
+from marketplace import dtks
+from marketplace.identity import make_kk, make_nik, mask
+from storage.registry_import import import_dtks
+from storage.tables import DataAccess, GovernmentProgram, Household, Job
+from tests.dbutil import csrf, login, make_account
+
+KEL = "32.73.03.1001"
+KK = make_kk("32.73.03", date(2020, 1, 1), 1)
+NIK = make_nik("32.73.03", date(1985, 3, 12), "L", 1)
+
+
+def export_bytes():
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(dtks.TEMPLATE_HEADER)
+    w.writerow([KK, NIK, "Budi Santoso", "1985-03-12", "L", "kepala", "", "Jl. Mawar 7", "1", "2", KEL, "2", "Ya"])
+    w.writerow(["1", "2", "x", "", "", "", "", "", "", "", KEL, "2", ""])
+    return out.getvalue().encode()
+
+
+async def seed(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_bytes(export_bytes())
+    await import_dtks(path, "t")
+
+
+@pytest.mark.parametrize(("role", "whole"), [("dinsos_admin", True), ("pekerja_sosial", False),
+                                             ("operator_kelurahan", False)])
+async def test_masking_per_role_and_access_log(client, tmp_path, role, whole):
+    await seed(tmp_path)
+    await make_account(role, "u")
+    await login(client, "u")
+    hid = (await Household.select(Household.id).first())["id"]
+    detail = await client.get(f"/registri/keluarga/{hid}")
+    assert detail.status_code == 200
+    listing = await client.get("/registri/keluarga")
+    for text in (detail.text, listing.text):
+        assert (NIK in text) == whole if text is detail.text else True
+        assert (KK in text) == whole
+        if not whole:
+            assert mask(KK) in text
+    assert (mask(NIK) in detail.text) != whole
+    assert await DataAccess.count().where(DataAccess.household_id == hid) >= 2
+
+
+async def test_search_by_nik_is_a_post_and_finds_through_hash(client, tmp_path):
+    await seed(tmp_path)
+    await make_account("pekerja_sosial", "ps")
+    await login(client, "ps")
+    await client.get("/registri/keluarga")
+    found = await client.post("/registri/keluarga", data={"nomor": NIK, "_csrf_token": csrf(client)})
+    assert found.status_code == 200 and "Budi Santoso" in found.text and NIK not in found.text
+    none = await client.post("/registri/keluarga", data={"nomor": "3273000000000000", "_csrf_token": csrf(client)})
+    assert "Budi Santoso" not in none.text
+    by_name = await client.post("/registri/keluarga", data={"nama": "budi", "_csrf_token": csrf(client)})
+    assert "Budi Santoso" in by_name.text
+
+
+async def test_upload_import_runs_job_and_templates(client):
+    await make_account("dinsos_admin", "admin")
+    await login(client, "admin")
+    page = await client.get("/registri/impor")
+    assert page.status_code == 200
+    for name in ("dtks.csv", "dtks.xlsx", "bantuan.csv", "bantuan.xlsx"):
+        assert (await client.get(f"/registri/templat/{name}")).status_code == 200
+    response = await client.post("/registri/impor/dtks", files={"file": ("dtks.csv", export_bytes(), "text/csv")},
+                                 data={"_csrf_token": csrf(client)})
+    assert response.status_code == 200 and "/api/jobs/" in response.text
+    for _ in range(100):
+        job = await Job.select().first()
+        if job["status"] in ("done", "failed"):
+            break
+        await asyncio.sleep(0.05)
+    status = (await client.get(f"/api/jobs/{job['id']}")).json()
+    assert status["status"] == "done", status
+    result = status["result"] if isinstance(status["result"], dict) else __import__("json").loads(status["result"])
+    assert result["imported"] == 1 and result["rejected"] == 1
+    assert result["rejections"][0]["row"] == 3
+
+
+async def test_operator_cannot_import(client):
+    await make_account("operator_kelurahan", "op")
+    await login(client, "op")
+    assert (await client.get("/registri/impor")).status_code == 403
+
+
+async def test_programmes_add_and_deactivate(client):
+    await make_account("dinsos_admin", "admin")
+    await login(client, "admin")
+    await client.get("/registri/program")
+    r = await client.post("/registri/program", data={"code": "BLT", "name": "BLT Kota", "budget_source": "APBD",
+                                                     "kind": "tunai", "desil_max": "3", "_csrf_token": csrf(client)},
+                          follow_redirects=False)
+    assert r.status_code in (302, 303)
+    await client.post("/registri/program/PKH/aktif", data={"active": "0", "_csrf_token": csrf(client)})
+    rows = {r["code"]: r["active"] for r in await GovernmentProgram.select()}
+    assert rows["BLT"] and not rows["PKH"]
+    bad = await client.post("/registri/program", data={"code": "", "name": "", "kind": "tunai", "desil_max": "3",
+                                                       "_csrf_token": csrf(client)})
+    assert bad.status_code == 400
+
+
+async def test_operator_registers_request_and_gets_ticket(client):
+    await make_account("operator_kelurahan", "op")
+    await login(client, "op")
+    await client.get("/registri/permohonan")
+    nik = make_nik("32.73.03", date(1990, 1, 5), "P", 9)
+    data = {"kk": make_kk("32.73.03", date(2021, 1, 1), 9), "nik": nik, "name": "Ibu Pemohon",
+            "birth_date": "1990-01-05", "sex": "P", "address": "Jl. X", "ppks": "23", "kind": "pangan",
+            "amount": "400000", "_csrf_token": csrf(client)}
+    ok = await client.post("/registri/permohonan", data=data)
+    assert ok.status_code == 200 and "JITU-" in ok.text
+    again = await client.post("/registri/permohonan", data=data)
+    assert again.status_code == 400 and "sudah memiliki" in again.text
+    bad = await client.post("/registri/permohonan", data={**data, "birth_date": "1990-01-06"})
+    assert bad.status_code == 400 and "tidak cocok" in bad.text and nik not in bad.text
