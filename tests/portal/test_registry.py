@@ -121,3 +121,33 @@ async def test_operator_registers_request_and_gets_ticket(client):
     assert again.status_code == 400 and "sudah memiliki" in again.text
     bad = await client.post("/registri/permohonan", data={**data, "birth_date": "1990-01-06"})
     assert bad.status_code == 400 and "tidak cocok" in bad.text and nik not in bad.text
+
+
+async def test_assessment_form_then_verification_by_dinsos_only(client, tmp_path):
+    from storage.tables import EvidenceFile, Need
+
+    await seed(tmp_path)
+    await make_account("pekerja_sosial", "ps")
+    await login(client, "ps")
+    hid = (await Household.select(Household.id).first())["id"]
+    await client.get(f"/registri/keluarga/{hid}")
+    bad = await client.post(f"/registri/keluarga/{hid}/asesmen", data={
+        "ppks": "24", "kind": "pangan", "amount": "300000", "_csrf_token": csrf(client)},
+        files={"evidence": ("x.pdf", b"not a pdf", "application/pdf")})
+    assert bad.status_code == 400 and "bukan PDF" in bad.text
+    ok = await client.post(f"/registri/keluarga/{hid}/asesmen", data={
+        "ppks": "24", "kind": "pangan", "amount": "300000", "_csrf_token": csrf(client)},
+        files={"evidence": ("x.png", b"\x89PNG\r\n\x1a\n....", "image/png")})
+    assert ok.status_code == 200 and "JITU-" in ok.text
+    need = await Need.select().first()
+    assert need["status"] == "assessed" and await EvidenceFile.count() == 1
+    refused = await client.post(f"/registri/kebutuhan/{need['id']}/status", data={
+        "to": "verified", "household_id": str(hid), "_csrf_token": csrf(client)})
+    assert refused.status_code == 400 and "tidak berhak" in refused.text
+    await make_account("dinsos_admin", "admin")
+    await login(client, "admin")
+    await client.get("/registri/kebutuhan?status=assessed")
+    done = await client.post(f"/registri/kebutuhan/{need['id']}/status", data={
+        "to": "verified", "household_id": str(hid), "_csrf_token": csrf(client)}, follow_redirects=False)
+    assert done.status_code in (302, 303)
+    assert (await Need.select(Need.status).first())["status"] == "verified"
