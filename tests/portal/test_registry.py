@@ -101,6 +101,9 @@ async def test_programmes_add_and_deactivate(client):
     assert r.status_code in (302, 303)
     await client.post("/registri/program/PKH/aktif", data={"active": "0", "_csrf_token": csrf(client)})
     rows = {r["code"]: r["active"] for r in await GovernmentProgram.select()}
+    # programmes are reference data the cleaning fixture keeps: restore them for the other tests
+    await GovernmentProgram.update({GovernmentProgram.active: True}).where(GovernmentProgram.code == "PKH")
+    await GovernmentProgram.delete().where(GovernmentProgram.code == "BLT")
     assert rows["BLT"] and not rows["PKH"]
     bad = await client.post("/registri/program", data={"code": "", "name": "", "kind": "tunai", "desil_max": "3",
                                                        "_csrf_token": csrf(client)})
