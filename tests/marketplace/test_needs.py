@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 
 from marketplace import needs
@@ -7,7 +9,7 @@ CHAIN = ["submitted", "assessed", "verified", "matched", "approved", "delivered"
 
 
 def test_happy_path_allowed():
-    for a, b in zip(CHAIN, CHAIN[1:]):
+    for a, b in itertools.pairwise(CHAIN):
         assert check_transition(a, b).to_status == b
 
 
@@ -30,7 +32,7 @@ def test_reject_needs_reason_and_referral_needs_office():
 
 
 def test_large_case_goes_to_dinsos():
-    with pytest.raises(NeedError, match="50.000.000"):
+    with pytest.raises(NeedError, match=r"50\.000\.000"):
         check_transition("assessed", "referred", office="kesehatan", amount=60_000_000)
     assert check_transition("assessed", "referred", office="dinsos", amount=60_000_000).referral_office == "dinsos"
     assert needs.suggested_referral(60_000_000) == "dinsos" and needs.suggested_referral(1) is None
