@@ -32,7 +32,7 @@ async def tracking_lookup(request: Request[Any, Any, Any]) -> Template:
         return await page(request, "tracking/result.html", status_code=404, needs=None,
                           error="Kode tiket tidak ditemukan. Periksa kembali kode pada bukti permohonan Anda.")
     return await page(request, "tracking/result.html", needs=needs, error=None, label=rules.label,
-                      kind_labels=KIND_LABELS)
+                      kind_labels=KIND_LABELS, ticket=rules.normalise_ticket(code))
 
 
 ROUTES = [tracking_form, tracking_lookup]

@@ -42,3 +42,14 @@ async def test_rate_limited_per_ip(client):
     assert codes[:10] == [404] * 10 and codes[10] == 429
     last = await client.post("/lacak", data={"ticket": "JITU-X", "_csrf_token": csrf(client)})
     assert "Terlalu banyak" in last.text
+
+
+async def test_delivered_need_offers_confirmation_form(client):
+    op = await load_user(await make_account("operator_kelurahan", "op"))
+    applicant = registry.Applicant(KK, NIK, "Ibu Rahasia", date(1990, 1, 5), "P", "32.73.03.1001", "Jl. Melati 99")
+    need_id, ticket = await registry.register_request(op, applicant, registry.NeedInput([24], "pangan", 100_000))
+    for status in ("assessed", "verified", "matched", "approved", "delivered"):
+        await registry.transition_need(need_id, status, "uji")
+    await client.get("/")
+    html = (await client.post("/lacak", data={"ticket": ticket, "_csrf_token": csrf(client)})).text
+    assert 'action="/lacak/konfirmasi"' in html and "Bantuan disalurkan" in html
