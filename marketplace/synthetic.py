@@ -17,23 +17,22 @@ Shape of the data:
   about 87,000 in extreme poverty (P3KE), about 96,000 receiving APBN/APBD aid, about 1.5 needs per KK,
   300 LKS with yearly budgets averaging Rp 5 billion (lognormal: a few large, many small).
 
-Priority: when ``marketplace.priority`` provides ``need_priority(desil=, extreme_poor=, ppks=,
-waiting_days=)`` the generator uses it; otherwise the placeholder :func:`placeholder_priority`
-(documented there) is used.
+Priority: the domain's formula (``marketplace.priority.priority``), from desil, extreme poverty, PPKS
+severity and the time a need has waited, exactly as verification computes it.
 """
 
 from __future__ import annotations
 
-import inspect
 import math
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
 from marketplace import regions
 from marketplace.identity import make_kk, make_nik
+from marketplace.priority import priority
 from marketplace.vocabulary import Kind
 
 # --------------------------------------------------------------------------------------------------
@@ -200,38 +199,6 @@ AMOUNT_TIERS: dict[Kind, tuple[tuple[float, int, int, int], ...]] = {
 NEED_COUNT_SHARES = ((1, 0.635), (2, 0.265), (3, 0.08), (4, 0.02))
 NEED_STATUS_SHARES = (("verified", 0.85), ("assessed", 0.08), ("submitted", 0.07))
 URGENT_PPKS = frozenset({1, 2, 6, 8, 11, 18, 19, 21})
-
-
-def placeholder_priority(desil: int, extreme_poor: bool, ppks: int, waiting_days: int = 0) -> int:
-    """Placeholder priority (positive) until ``marketplace.priority`` provides one:
-    ``(11 - desil) × 10`` + 30 if extremely poor + 20 for urgent PPKS types (neglected children and
-    elderly, violence, trafficking, homelessness, disaster) + 1 per full 30 days waited (at most 6)."""
-    score = (11 - desil) * 10 + (30 if extreme_poor else 0) + (20 if ppks in URGENT_PPKS else 0)
-    return max(1, score + min(6, waiting_days // 30))
-
-
-PriorityFn = Callable[[int, bool, int, int], int]
-
-
-def _priority_function() -> PriorityFn:
-    """``marketplace.priority.need_priority(desil=, extreme_poor=, ppks=, waiting_days=)`` when it exists
-    with those parameters, else :func:`placeholder_priority`."""
-    try:
-        from marketplace import priority  # type: ignore[attr-defined]
-    except ImportError:
-        return placeholder_priority
-    domain = getattr(priority, "need_priority", None)
-    if domain is None:
-        return placeholder_priority
-    try:
-        inspect.signature(domain).bind(desil=1, extreme_poor=False, ppks=24, waiting_days=0)
-    except (TypeError, ValueError):
-        return placeholder_priority
-
-    def adapted(desil: int, extreme_poor: bool, ppks: int, waiting_days: int) -> int:
-        return max(1, int(domain(desil=desil, extreme_poor=extreme_poor, ppks=ppks, waiting_days=waiting_days)))
-
-    return adapted
 
 
 # --------------------------------------------------------------------------------------------------
@@ -482,7 +449,6 @@ def _build_chunk(dataset: Dataset, plan: KelurahanPlan) -> Chunk:
     serial_base = plan.index_in_kecamatan * 1000
     nik_counter: dict[tuple[date, str], int] = {}
     kk_counter: dict[date, int] = {}
-    priority_of = _priority_function()
     period_start = datetime(reference.year, reference.month, 1, tzinfo=UTC)
     chunk = Chunk(plan.code)
     rand, randrange, choice, choices = rng.random, rng.randrange, rng.choice, rng.choices
@@ -572,7 +538,8 @@ def _build_chunk(dataset: Dataset, plan: KelurahanPlan) -> Chunk:
                 verified = submitted + timedelta(days=min(waited - 1, 1 + randrange(20)), seconds=randrange(3600))
             chunk.needs.append(NeedRecord(
                 no, ppks, kind.value, _amount(rng, kind), status,
-                priority_of(desil, extreme, ppks, waited), submitted, verified,
+                priority(desil=desil, extreme_poor=extreme, ppks=ppks, submitted_on=submitted.date(), today=reference),
+                submitted, verified,
             ))
 
         # Government aid received this period.

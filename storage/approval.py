@@ -29,8 +29,10 @@ from marketplace.approval import (
     end_of_period,
 )
 from marketplace.audit import AuditEvent
+from marketplace.needs import NeedError
 from marketplace.settings import Settings, get_settings
 from marketplace.vocabulary import KIND_LABELS, AllocationStatus, NeedStatus
+from storage.registry import transition_need
 from storage.tables import (
     Account,
     Allocation,
@@ -38,12 +40,10 @@ from storage.tables import (
     Household,
     Lks,
     MatchingRound,
-    Need,
-    NeedEvent,
     Notification,
     Offer,
 )
-from storage.uow import UnitOfWork, unit_of_work
+from storage.uow import unit_of_work
 
 log = logging.getLogger("jitu.approval")
 PAGE_SIZE = 50
@@ -169,26 +169,13 @@ async def _ledger_out(lks_id: int, allocation_id: int, amount: int) -> None:
     await record_allocation_out(lks_id, allocation_id, amount)
 
 
-async def move_need(uow: UnitOfWork, need_id: int, from_statuses: list[str], to_status: str, actor: str,
-                    note: str) -> None:
-    """A need's status step, through the registry's state machine when it exists; here otherwise."""
+async def move_need(need_id: int, to_status: str, actor: str, note: str) -> None:
+    """A need's status step through the registry's state machine (one place for its rules), inside the
+    caller's transaction; the registry's refusal (Indonesian) refuses this decision and changes nothing."""
     try:
-        from storage.registry import transition_need  # type: ignore[attr-defined]
-    except ImportError:
-        transition_need = None
-    if transition_need is not None:
-        try:
-            await transition_need(need_id, to_status, actor, note)
-        except ValueError as exc:  # the registry's refusal (Indonesian): this decision changes nothing
-            raise ApprovalRefused("need", str(exc)) from exc
-        return
-    need = await Need.select(Need.status).where(Need.id == need_id).first()
-    if need is None or need["status"] not in from_statuses:
-        raise ApprovalRefused("need", "Status kebutuhan sudah berubah; muat ulang halaman.")
-    await Need.update({Need.status: to_status, Need.updated_at: datetime.now(UTC)}).where(Need.id == need_id)
-    await NeedEvent.insert(NeedEvent(need=need_id, from_status=need["status"], to_status=to_status, public_note=note))
-    await uow.record(AuditEvent(actor, "need.transition", "need", str(need_id), {"status": need["status"]},
-                                {"status": to_status, "note": note}))
+        await transition_need(need_id, to_status, actor, note)
+    except NeedError as exc:
+        raise ApprovalRefused("need", str(exc)) from exc
 
 
 async def approve(allocation_id: int, actor: str, decided_by: int | None = None,
@@ -238,7 +225,7 @@ async def approve(allocation_id: int, actor: str, decided_by: int | None = None,
             raise ApprovalRefused("status", f"Alokasi #{allocation_id} sudah diputuskan.")
         if not a["is_goods"]:
             await _ledger_out(int(a["lks"]), allocation_id, facts.amount)
-        await move_need(uow, int(a["need"]), [NeedStatus.VERIFIED, NeedStatus.MATCHED], NeedStatus.APPROVED, actor,
+        await move_need(int(a["need"]), NeedStatus.APPROVED, actor,
                         "Disetujui Dinas Sosial; menunggu penyaluran oleh LKS")
         kind = KIND_LABELS.get(a["need_kind"], (a["need_kind"], ""))[0]
         what = f"{units} {a['unit'] or 'unit'}" if a["is_goods"] else _rp(facts.amount)
@@ -268,7 +255,7 @@ async def reject(allocation_id: int, reason: str, actor: str, decided_by: int | 
         if not done:
             raise ApprovalRefused("status", f"Alokasi #{allocation_id} sudah diputuskan.")
         if row["need_status"] == NeedStatus.MATCHED:  # back in the pool for the next round
-            await move_need(uow, int(row["need"]), [NeedStatus.MATCHED], NeedStatus.VERIFIED, actor,
+            await move_need(int(row["need"]), NeedStatus.VERIFIED, actor,
                             "Usulan bantuan tidak disetujui; menunggu ronde berikutnya")
         await uow.record(AuditEvent(actor, "allocation.reject", "allocation", str(allocation_id),
                                     {"status": row["status"]}, {"status": "rejected", "reason": clean}))

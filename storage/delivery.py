@@ -216,7 +216,7 @@ async def _step_need(uow: UnitOfWork, need_id: int, from_status: str, to_status:
     row = await Need.select(Need.status).where(Need.id == need_id).first()
     if row and row["status"] == from_status:
         try:
-            await move_need(uow, need_id, [from_status], to_status, actor, note)
+            await move_need(need_id, to_status, actor, note)
         except ApprovalRefused as exc:
             raise DeliveryError(str(exc)) from exc
 

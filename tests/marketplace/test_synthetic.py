@@ -10,13 +10,13 @@ import pytest
 
 from marketplace import regions
 from marketplace.identity import check_kk, check_nik, kecamatan_digits
+from marketplace.priority import priority
 from marketplace.synthetic import (
     CITY_HOUSEHOLDS,
     PROGRAMS,
     Dataset,
     build_chunk,
     generate,
-    placeholder_priority,
 )
 from marketplace.vocabulary import PPKS_TYPES, Kind
 
@@ -111,9 +111,17 @@ def test_programmes_are_those_of_the_reference_data() -> None:
     assert {code: (kind, desil_max) for code, _n, _b, kind, desil_max in DEFAULT_PROGRAMS} == PROGRAMS
 
 
-def test_placeholder_priority_favours_the_poorest() -> None:
-    assert placeholder_priority(1, True, 8) > placeholder_priority(1, False, 24) > placeholder_priority(9, False, 24)
-    assert placeholder_priority(10, False, 24) > 0
+def test_needs_carry_the_domain_priority_formula(demo: Dataset) -> None:
+    chunk = demo.chunk(0)
+    households = {h.no: h for h in chunk.households}
+    for need in chunk.needs:
+        h = households[need.household_no]
+        assert need.priority == priority(desil=h.desil, extreme_poor=h.extreme_poor, ppks=need.ppks,
+                                         submitted_on=need.submitted_at.date(), today=demo.reference_date)
+    poorest = [n.priority for n in chunk.needs if households[n.household_no].desil == 1]
+    richest = [n.priority for n in chunk.needs if households[n.household_no].desil >= 7]
+    if poorest and richest:
+        assert statistics.mean(poorest) > statistics.mean(richest)
 
 
 # ---------------------------------------------------------------------------------------------------
