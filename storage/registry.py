@@ -273,17 +273,17 @@ async def coverage_of(need: dict[str, Any], period: str | None = None) -> rules.
 
 
 async def allow_lookup(ip: str, limit: int = TRACK_LIMIT) -> bool:
-    """A fixed one-minute window per client IP, counted in the session table (shared by all processes)."""
+    """A fixed one-minute window per client IP, counted in the session table (shared by all processes).
+
+    Insert-if-absent then an atomic increment, so simultaneous lookups neither lose counts nor collide.
+    """
     now = datetime.now(UTC)
     key = f"ratelimit:lacak:{ip}:{now:%Y%m%d%H%M}"
-    async with unit_of_work():
-        row = await WebSession.select(WebSession.value).where(WebSession.key == key).first()
-        count = int(row["value"]) + 1 if row else 1
-        if row:
-            await WebSession.update({WebSession.value: str(count)}).where(WebSession.key == key)
-        else:
-            await WebSession.insert(WebSession(key=key, value="1", expires_at=now + timedelta(minutes=2)))
-    return count <= limit
+    await WebSession.insert(WebSession(key=key, value="0", expires_at=now + timedelta(minutes=2))).on_conflict(
+        action="DO NOTHING")
+    rows = await WebSession.raw(
+        "UPDATE web_session SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = {} RETURNING value", key)
+    return int(rows[0]["value"]) <= limit
 
 
 @dataclass(frozen=True, slots=True)

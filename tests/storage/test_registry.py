@@ -173,3 +173,13 @@ async def test_no_plain_nik_or_kk_in_database(db, tmp_path):
                 f'SELECT count(*) AS n FROM "{r["table_name"]}" WHERE "{r["column_name"]}"::text LIKE {{}}',
                 f"%{value}%")
             assert hits[0]["n"] == 0, (r, value)
+
+
+@pytest.mark.postgres
+async def test_simultaneous_tracking_lookups_are_all_counted(db):
+    import asyncio
+
+    from storage.registry import TRACK_LIMIT, allow_lookup
+
+    answers = await asyncio.gather(*(allow_lookup("203.0.113.9") for _ in range(TRACK_LIMIT + 5)))
+    assert answers.count(True) == TRACK_LIMIT and answers.count(False) == 5
