@@ -13,6 +13,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date
 
+from marketplace.money import rupiah
 from marketplace.vocabulary import AllocationStatus, NeedStatus
 
 APPROVABLE_NEED = frozenset({NeedStatus.VERIFIED, NeedStatus.MATCHED})
@@ -71,11 +72,11 @@ def check_approval(f: ApprovalFacts) -> None:
         raise ApprovalRefused("aid", "Kebutuhan ini sudah ditanggung bantuan pemerintah (APBN/APBD) pada periode "
                                      "yang sama; alokasi akan menduplikasi bantuan.")
     if f.amount > rest:
-        raise ApprovalRefused("aid", f"Bantuan pemerintah baru mengurangi sisa kebutuhan menjadi {_rp(rest)}; "
-                                     f"alokasi {_rp(f.amount)} akan menduplikasi bantuan.")
+        raise ApprovalRefused("aid", f"Bantuan pemerintah baru mengurangi sisa kebutuhan menjadi {rupiah(rest)}; "
+                                     f"alokasi {rupiah(f.amount)} akan menduplikasi bantuan.")
     if f.household_approved + f.amount > f.household_cap:
-        raise ApprovalRefused("cap", f"Batas bantuan per keluarga {_rp(f.household_cap)} per periode akan terlampaui "
-                                     f"(sudah disetujui {_rp(f.household_approved)}).")
+        raise ApprovalRefused("cap", f"Batas bantuan per keluarga {rupiah(f.household_cap)} per periode akan "
+                                     f"terlampaui (sudah disetujui {rupiah(f.household_approved)}).")
     if f.offer_status != "published":
         raise ApprovalRefused("offer", "Penawaran LKS ini tidak lagi terbuka (status: " + f.offer_status + ").")
     if capacity_units(f.amount, f.unit_value) > f.offer_remaining:
@@ -96,6 +97,3 @@ def end_of_period(period: str) -> date:
     year, month = int(period[:4]), int(period[5:7])
     return date(year, month, calendar.monthrange(year, month)[1])
 
-
-def _rp(amount: int) -> str:
-    return "Rp " + f"{amount:,}".replace(",", ".")

@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from marketplace.money import rupiah
 from marketplace.vocabulary import SENSITIVE_PPKS, NeedStatus
 
 S = NeedStatus
@@ -137,12 +138,9 @@ class Coverage:
     def explain(self) -> str:
         if not self.programs:
             return ""
-        parts = ", ".join(f"{code} {_rp(amount)}" for code, amount in self.programs)
-        return f"Sudah ditanggung bantuan pemerintah: {parts}; sisa yang belum tertanggung {_rp(self.remainder)}"
+        parts = ", ".join(f"{code} {rupiah(amount)}" for code, amount in self.programs)
+        return f"Sudah ditanggung bantuan pemerintah: {parts}; sisa yang belum tertanggung {rupiah(self.remainder)}"
 
-
-def _rp(amount: int) -> str:
-    return "Rp " + f"{amount:,}".replace(",", ".")
 
 
 def coverage(amount: int, aid: Iterable[tuple[str, int]]) -> Coverage:

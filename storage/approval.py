@@ -29,6 +29,7 @@ from marketplace.approval import (
     end_of_period,
 )
 from marketplace.audit import AuditEvent
+from marketplace.money import rupiah
 from marketplace.needs import NeedError
 from marketplace.settings import Settings, get_settings
 from marketplace.vocabulary import KIND_LABELS, AllocationStatus, NeedStatus
@@ -228,7 +229,7 @@ async def approve(allocation_id: int, actor: str, decided_by: int | None = None,
         await move_need(int(a["need"]), NeedStatus.APPROVED, actor,
                         "Disetujui Dinas Sosial; menunggu penyaluran oleh LKS")
         kind = KIND_LABELS.get(a["need_kind"], (a["need_kind"], ""))[0]
-        what = f"{units} {a['unit'] or 'unit'}" if a["is_goods"] else _rp(facts.amount)
+        what = f"{units} {a['unit'] or 'unit'}" if a["is_goods"] else rupiah(facts.amount)
         message = (f"Alokasi #{allocation_id} disetujui: {kind.lower()} {what}, "
                    f"salurkan paling lambat {deliver_by:%d-%m-%Y}.")
         await Notification.insert(Notification(lks=int(a["lks"]), message=message, link="/lks-saya/keluarga"))
@@ -323,6 +324,3 @@ async def notify_lks_by_email(lks_id: int, message: str, settings: Settings) -> 
         return False
     return True
 
-
-def _rp(amount: int) -> str:
-    return "Rp " + f"{amount:,}".replace(",", ".")

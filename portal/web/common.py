@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request
 from litestar.response import Template
 
+from marketplace.money import rupiah  # noqa: F401  (re-exported for templates and pages)
 from marketplace.settings import get_settings
 from portal.auth import current_user
 from portal.i18n import LANGUAGES
@@ -28,11 +29,17 @@ async def page(request: Request[Any, Any, Any], template: str, status_code: int 
     return Template(template_name=template, context=context, status_code=status_code)
 
 
-def rupiah(amount: int | None) -> str:
-    """Rp 1.250.000 (Indonesian thousands separator)."""
-    if amount is None:
-        return "-"
-    return "Rp " + f"{int(amount):,}".replace(",", ".")
+PAGE_SIZE = 50
+
+
+def page_number(request: Request[Any, Any, Any]) -> int:
+    """The ``page`` query parameter, 1 when absent or not a positive number."""
+    raw = str(request.query_params.get("page", "1"))
+    return max(int(raw), 1) if raw.isdigit() else 1
+
+
+def page_count(total: int, size: int = PAGE_SIZE) -> int:
+    return max((total + size - 1) // size, 1)
 
 
 def client_ip(request: Request[Any, Any, Any]) -> str:

@@ -23,7 +23,7 @@ from marketplace.identity import mask
 from marketplace.vocabulary import KIND_LABELS, Role
 from portal.auth import PUBLIC, current_user, roles
 from portal.web import menu
-from portal.web.common import page, rupiah
+from portal.web.common import page, page_number, rupiah
 from storage import delivery
 from storage.access import log_access
 from storage.accounts import CurrentUser
@@ -61,13 +61,6 @@ def _filters(params: Any) -> delivery.HouseholdFilter:
     )
 
 
-def _page_no(params: Any) -> int:
-    try:
-        return max(int(params.get("page", 1)), 1)
-    except (TypeError, ValueError):
-        return 1
-
-
 def _what(row: dict[str, Any]) -> str:
     kind = KIND_LABELS.get(row["kind"], (row["kind"], row["kind"]))[0]
     if row.get("units") is not None:
@@ -82,7 +75,7 @@ async def lks_households(request: Request[Any, Any, Any]) -> Template:
     user = await _user(request)
     assert user.lks_id is not None
     f = _filters(request.query_params)
-    page_no = _page_no(request.query_params)
+    page_no = page_number(request)
     rows, total = await delivery.assigned_households(user.lks_id, f, page_no)
     await log_access(user, [r["household_id"] for r in rows], "lks: daftar keluarga dampingan")
     query = urlencode({k: v for k, v in {"q": f.search, "kelurahan": f.kelurahan, "kind": f.kind,
@@ -232,7 +225,7 @@ async def delivery_record(request: Request[Any, Any, Any], allocation_id: FromPa
 async def _confirm_page(request: Request[Any, Any, Any], status_code: int = 200, error: str = "") -> Template:
     status = str(request.query_params.get("status", "recorded"))
     status = status if status in ("recorded", "confirmed", "disputed", "") else "recorded"
-    page_no = _page_no(request.query_params)
+    page_no = page_number(request)
     rows, total = await delivery.list_deliveries(status, page_no)
     pages = max((total + delivery.PAGE_SIZE - 1) // delivery.PAGE_SIZE, 1)
     return await page(request, "delivery/confirm_list.html", status_code=status_code, rows=rows, total=total,

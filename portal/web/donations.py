@@ -21,8 +21,8 @@ from marketplace.vocabulary import Role
 from portal.auth import PUBLIC, current_user, hash_password, roles
 from portal.payments import make_gateway
 from portal.web import menu
-from portal.web.common import page, rupiah
-from portal.web.lks import page_number, pages, read_upload
+from portal.web.common import page, page_count, page_number, rupiah
+from portal.web.lks import read_upload
 from portal.web.offers import staff_lks
 from storage import donations as store
 from storage import ledger
@@ -223,7 +223,7 @@ async def lks_donations(request: Request[Any, Any, Any]) -> Template:
     number = page_number(request)
     rows, total = await store.donations_of_lks(lks["id"], number)
     return await page(request, "donations/lks_list.html", lks=lks, rows=rows, total=total, hal=number,
-                      pages=pages(total), online=_online(request))
+                      pages=page_count(total), online=_online(request))
 
 
 @get("/lks-saya/buku-kas", opt=STAFF)
@@ -234,7 +234,7 @@ async def lks_ledger(request: Request[Any, Any, Any]) -> Template:
     balance = await ledger.balance(lks["id"])
     committed = await offer_store.committed_fund_offers(lks["id"])
     return await page(request, "donations/ledger.html", lks=lks, rows=rows, total=total, hal=number,
-                      pages=pages(total), balance=balance, committed=committed)
+                      pages=page_count(total), balance=balance, committed=committed)
 
 
 @get("/lks-saya/kampanye", opt=STAFF)
@@ -327,7 +327,7 @@ async def admin_transfers(request: Request[Any, Any, Any]) -> Template:
     number = page_number(request)
     rows, total = await store.transfers(q, number)
     return await page(request, "donations/admin_transfers.html", rows=rows, total=total, q=q, hal=number,
-                      pages=pages(total))
+                      pages=page_count(total))
 
 
 @get("/admin/donasi/transfer/{donation_id:int}/bukti", opt=roles(Role.DINSOS_ADMIN))

@@ -24,7 +24,7 @@ from marketplace.lks import (
 from marketplace.vocabulary import LksStatus, Role
 from portal.auth import PUBLIC, current_user, hash_password, roles
 from portal.web import menu
-from portal.web.common import page
+from portal.web.common import page, page_count, page_number
 from storage import donations as donation_store
 from storage import ledger
 from storage import lks as lks_store
@@ -33,15 +33,6 @@ from storage.objects import make_object_store
 menu.add("/admin/lks", "Verifikasi LKS", Role.DINSOS_ADMIN)
 LINK_LIFETIME = timedelta(minutes=10)
 REGISTRATION_MAX_BODY = len(DOCUMENT_KINDS) * (MAX_DOCUMENT_BYTES + 64 * 1024) + 1024 * 1024
-
-
-def page_number(request: Request[Any, Any, Any]) -> int:
-    raw = request.query_params.get("page", "1")
-    return max(int(raw), 1) if str(raw).isdigit() else 1
-
-
-def pages(total: int, size: int = 50) -> int:
-    return max((total + size - 1) // size, 1)
 
 
 async def read_upload(value: Any, limit: int = MAX_DOCUMENT_BYTES) -> tuple[str, bytes] | None:
@@ -97,7 +88,7 @@ async def admin_list(request: Request[Any, Any, Any]) -> Template:
     number = page_number(request)
     rows, total = await lks_store.list_applications(q, status, number)
     return await page(request, "lks/admin_list.html", rows=rows, total=total, q=q, status=status, hal=number,
-                      pages=pages(total), region_name=regions.name_of)
+                      pages=page_count(total), region_name=regions.name_of)
 
 
 @get("/admin/lks/{lks_id:int}", opt=roles(Role.DINSOS_ADMIN))
@@ -169,7 +160,7 @@ async def public_list(request: Request[Any, Any, Any]) -> Template:
     number = page_number(request)
     rows, total = await lks_store.verified_lks(q, number)
     return await page(request, "lks/public_list.html", rows=rows, total=total, q=q, hal=number,
-                      pages=pages(total), region_name=regions.name_of)
+                      pages=page_count(total), region_name=regions.name_of)
 
 
 @get("/lks/{lks_id:int}", opt=PUBLIC)

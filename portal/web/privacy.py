@@ -12,10 +12,8 @@ from litestar.response import Template
 from marketplace.vocabulary import Role
 from portal.auth import roles
 from portal.web import menu
-from portal.web.common import page
+from portal.web.common import PAGE_SIZE, page, page_count, page_number
 from storage.tables import DataAccess
-
-PAGE_SIZE = 50
 
 menu.add("/privasi/akses", "Log akses data pribadi", Role.DPO, Role.DINSOS_ADMIN)
 
@@ -33,10 +31,7 @@ async def access_log(request: Request[Any, Any, Any]) -> Template:
     username = (q.get("username") or "").strip()
     household = (q.get("household") or "").strip()
     start, end = _parse_date(q.get("dari")), _parse_date(q.get("sampai"))
-    try:
-        page_no = max(1, int(q.get("page") or 1))
-    except ValueError:
-        page_no = 1
+    page_no = page_number(request)
     where = []
     if username:
         where.append(DataAccess.username == username)
@@ -59,7 +54,7 @@ async def access_log(request: Request[Any, Any, Any]) -> Template:
         distinct = DataAccess.select(DataAccess.household_id).where(DataAccess.username == username).distinct()
         households = len(await distinct)
     return await page(request, "privacy/access_log.html", rows=rows, total=total, page_no=page_no,
-                      pages=max(1, -(-total // PAGE_SIZE)), username=username, household=household,
+                      pages=page_count(total), username=username, household=household,
                       dari=q.get("dari") or "", sampai=q.get("sampai") or "", households=households)
 
 

@@ -13,14 +13,13 @@ from litestar.response import Response, Template
 from marketplace.vocabulary import Role
 from portal.auth import current_user, roles
 from portal.web import menu
-from portal.web.common import page
+from portal.web.common import PAGE_SIZE, page, page_count, page_number
 from storage import rounds as round_service
 from storage.jobs import job_queue
 from storage.objects import make_object_store
 from storage.tables import Job, MatchingRound, Need, UnmatchedNeed
 
 DINSOS = roles(Role.DINSOS_ADMIN)
-PAGE_SIZE = 50
 REASON_LABELS = {
     "covered_by_government": "Sudah tertutup bantuan pemerintah",
     "no_eligible_offer": "Tidak ada penawaran yang memenuhi syarat",
@@ -71,10 +70,7 @@ async def round_detail(request: Request[Any, Any, Any], round_id: int) -> Templa
     if row is None:
         raise NotFoundException("Ronde tidak ditemukan")
     reason = request.query_params.get("reason") or ""
-    try:
-        page_no = max(1, int(request.query_params.get("page") or 1))
-    except ValueError:
-        page_no = 1
+    page_no = page_number(request)
     counts = {key: await UnmatchedNeed.count().where((UnmatchedNeed.round == round_id) & (UnmatchedNeed.reason == key))
               for key in REASON_LABELS}
     query = UnmatchedNeed.select(
@@ -88,7 +84,7 @@ async def round_detail(request: Request[Any, Any, Any], round_id: int) -> Templa
         (page_no - 1) * PAGE_SIZE)
     gap = (row["bound"] - row["objective"]) / row["bound"] if row["bound"] else 0.0
     return await page(request, "rounds/detail.html", round=row, gap=gap, counts=counts, labels=REASON_LABELS,
-                      unmatched=unmatched, reason=reason, page_no=page_no, pages=max(1, -(-total // PAGE_SIZE)))
+                      unmatched=unmatched, reason=reason, page_no=page_no, pages=page_count(total))
 
 
 @get("/ronde/{round_id:int}/unduh/{which:str}", opt=DINSOS, name="round_download")
