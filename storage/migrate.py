@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from piccolo.apps.migrations.commands.forwards import run_forwards
+from piccolo.engine import engine_finder
 
 from marketplace import regions
 from storage.tables import GovernmentProgram, Region
@@ -19,6 +20,10 @@ DEFAULT_PROGRAMS = [
 
 
 async def migrate() -> None:
+    engine = engine_finder()
+    if engine is not None and engine.engine_type == "sqlite":
+        # WAL: readers never block the writer nor the writer them; kept in the database file.
+        await Region.raw("PRAGMA journal_mode=WAL")
     response = await run_forwards(app_name="storage")
     if not response.success:
         raise RuntimeError(f"migration failed: {response.message}")

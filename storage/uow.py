@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from piccolo.engine import engine_finder
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from marketplace.audit import AuditEvent
 from storage import audit
@@ -23,5 +24,11 @@ class UnitOfWork:
 async def unit_of_work() -> AsyncIterator[UnitOfWork]:
     engine = engine_finder()
     assert engine is not None, "PICCOLO_CONF names no engine"
+    if isinstance(engine, SQLiteEngine):
+        # IMMEDIATE takes the write lock at BEGIN, waiting (busy timeout) for another writer. A deferred
+        # transaction that has read first fails at once with "database is locked" when it must upgrade.
+        async with engine.transaction(transaction_type=TransactionType.immediate):
+            yield UnitOfWork()
+        return
     async with engine.transaction():
         yield UnitOfWork()
