@@ -1,0 +1,29 @@
+"""A Dinsos officer starts a matching round in a real browser and follows its progress bar to the result."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import DEMO_PASSWORD, jitu
+
+pytestmark = pytest.mark.browser
+
+
+def test_round_progress_bar_leads_to_the_result(browser, portal, portal_env):
+    jitu(portal_env, "seed", "--scale", "demo", "--seed", "3", "--if-empty")
+    jitu(portal_env, "user", "create", "b-ronde", "--role", "dinsos_admin", "--password", DEMO_PASSWORD)
+    page = browser.new_page()
+    page.goto(portal + "/masuk")
+    page.fill("input[name=username]", "b-ronde")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/beranda")
+    page.goto(portal + "/ronde")
+    page.click("form[action=\"/ronde\"] button")
+    link = page.locator("#result-link")
+    link.wait_for(state="visible", timeout=120_000)
+    assert page.locator("#bar").evaluate("b => b.style.width") == "100%"
+    link.click()
+    page.wait_for_url("**/ronde/*")
+    assert "Kebutuhan yang tidak terpenuhi" in page.content()
+    page.close()
