@@ -72,7 +72,7 @@ async def test_upload_import_runs_job_and_templates(client):
         assert (await client.get(f"/registri/templat/{name}")).status_code == 200
     response = await client.post("/registri/impor/dtks", files={"file": ("dtks.csv", export_bytes(), "text/csv")},
                                  data={"_csrf_token": csrf(client)})
-    assert response.status_code == 200 and "/api/jobs/" in response.text
+    assert response.status_code == 200 and "/static/progress.js" in response.text and "data-job=" in response.text
     for _ in range(100):
         job = await Job.select().first()
         if job["status"] in ("done", "failed"):
