@@ -23,8 +23,8 @@ from marketplace.identity import mask
 from marketplace.vocabulary import KIND_LABELS, Role
 from portal.auth import PUBLIC, current_user, roles
 from portal.web import menu
-from portal.web.common import page, page_number, rupiah
-from storage import delivery
+from portal.web.common import client_ip, page, page_number, rupiah
+from storage import delivery, registry
 from storage.access import log_access
 from storage.accounts import CurrentUser
 from storage.crypto import vault
@@ -255,8 +255,12 @@ async def delivery_decide(request: Request[Any, Any, Any], delivery_id: FromPath
 
 @post("/lacak/konfirmasi", opt=PUBLIC, name="tracking_confirm")
 async def tracking_confirm(request: Request[Any, Any, Any]) -> Template:
+    # Shares the tracking page's per-IP limit: ticket codes must not be guessable here either.
+    if not await registry.allow_lookup(client_ip(request)):
+        return await page(request, "delivery/requester_confirm.html", status_code=429, ok=False, ticket="",
+                          message="Terlalu banyak percobaan dari alamat Anda. Tunggu satu menit lalu coba lagi.")
     form = await request.form()
-    ticket = str(form.get("ticket", ""))
+    ticket = str(form.get("ticket", ""))[:40]
     try:
         count = await delivery.confirm_by_requester(ticket)
     except DeliveryError as exc:

@@ -180,3 +180,16 @@ async def test_requester_confirms_on_tracking_page(client) -> None:
     assert ok.status_code == 200 and "sudah dikonfirmasi" in ok.text
     assert (await Delivery.select(Delivery.status).first())["status"] == "confirmed"
     assert "Rp 300.000" in (await client.get("/dampak")).text
+
+
+async def test_requester_confirmation_is_rate_limited_like_tracking(client):
+    from storage.registry import TRACK_LIMIT
+
+    await client.get("/")
+    statuses = []
+    for _ in range(TRACK_LIMIT + 2):
+        response = await client.post("/lacak/konfirmasi", data={"ticket": "JITU-TEBAKAN00",
+                                                                "_csrf_token": client.cookies.get("jitu_csrf")})
+        statuses.append(response.status_code)
+    assert 429 not in statuses[:TRACK_LIMIT]
+    assert statuses[-1] == 429
