@@ -24,3 +24,15 @@ async def test_nothing_in_the_product_changes_the_access_log(client):
     app = create_app()
     writers = [r.path for r in app.routes if "akses" in r.path and r.methods - {"GET", "HEAD", "OPTIONS"}]
     assert writers == []
+
+
+async def test_long_access_log_pages_keep_the_filter(client):
+    reader = await load_user(await make_account("pekerja_sosial", "peksos"))
+    await log_access(reader, range(1, 61), "daftar keluarga")
+    await make_account("dpo", "dpo")
+    await login(client, "dpo")
+    first = await client.get("/privasi/akses", params={"username": "peksos"})
+    assert "Halaman 1 dari 2" in first.text
+    assert "?username=peksos&amp;household=&amp;dari=&amp;sampai=&amp;page=2" in first.text
+    second = await client.get("/privasi/akses", params={"username": "peksos", "page": "2"})
+    assert "Halaman 2 dari 2" in second.text and second.text.count("<td>peksos</td>") == 10
