@@ -56,13 +56,17 @@ def greedy(
             if room[k] < r:
                 continue
         else:
+            # Choose only among offers that still fit: a budget can be negative (a need larger than
+            # what was left of it), so masking the others with a constant such as -1 could let an
+            # offer without room win.
             fits = room >= r
             if not fits.any():
                 continue
             bud = budgets[c]
-            k = int(np.argmax(np.where(fits, bud, -1)))
+            fitting = np.flatnonzero(fits)
+            k = int(fitting[np.argmax(bud[fitting])])
             if bud[k] <= 0:
-                k = int(np.argmax(np.where(fits, room, -1)))
+                k = int(fitting[np.argmax(room[fitting])])
             else:
                 bud[k] -= r
         j = int(offs[k])
