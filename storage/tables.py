@@ -413,9 +413,40 @@ class Job(Table):
     finished_at = Timestamptz(null=True, default=None)
 
 
+class ImpactSnapshot(Table, tablename="impact_snapshot"):
+    """Precomputed impact figures (public, donors, Dinsos) as JSON, so pages never aggregate the city per
+    request; recomputed when the audit trail has moved past ``stamp`` (every state change is audited)."""
+
+    key = Varchar(length=40, primary_key=True)
+    stamp = BigInt(default=0)
+    """The newest audit event id when computed."""
+    payload = Text(default="{}")
+    computed_at = Timestamptz(default=TimestamptzNow())
+
+
+class LksReport(Table, tablename="lks_report"):
+    """An LKS's periodic report: what it delivered, what not and why, its confirmed fund balance;
+    Dinsos approves it, and approved reports are public on the LKS page and shown to its donors."""
+
+    id = Serial(primary_key=True)
+    lks = ForeignKey(references=Lks, index=True)
+    period = Varchar(length=7, index=True)
+    delivered_summary = Text(default="")
+    not_delivered = Text(default="")
+    """What was not delivered, and why."""
+    fund_balance = BigInt(default=0)
+    balance_confirmed = Boolean(default=False)
+    status = Varchar(length=12, default="submitted", index=True)  # submitted | approved | rejected
+    submitted_by = ForeignKey(references=Account, null=True, default=None)
+    submitted_at = Timestamptz(default=TimestamptzNow())
+    decided_by = ForeignKey(references=Account, null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None)
+    decision_note = Text(default="")
+
+
 ALL_TABLES: list[type[Table]] = [
     Region, Lks, Account, WebSession, AuditEvent, AuditHead, DataAccess, Household, Member,
     ServiceRequest, Need, NeedEvent, EvidenceFile, GovernmentProgram, GovernmentAid, LksDocument,
     Offer, Campaign, Donor, Donation, StripeEvent, MatchingRound, Allocation, UnmatchedNeed,
-    LedgerEntry, Delivery, DeliveryPhoto, Notification, Job,
+    LedgerEntry, Delivery, DeliveryPhoto, Notification, Job, ImpactSnapshot, LksReport,
 ]
