@@ -43,6 +43,7 @@ class Prepared:
     offer_kind: IntArray  # index into KINDS, per offer
     class_offers: list[IntArray]  # per class: eligible offer indices, ascending
     pairs: int  # number of eligible (need, offer) pairs with remainder > 0
+    magnitude: int = 0  # exact (Python int) sum of capacities and of candidate remainders
 
     @property
     def n_needs(self) -> int:
@@ -62,7 +63,8 @@ def prepare(instance: Instance) -> Prepared:
     n, m = len(needs), len(offers)
     aid = aid_totals(instance.government_aid)
     amount = np.fromiter((x.amount for x in needs), dtype=np.int64, count=n)
-    aid_arr = np.fromiter((aid.get((x.household, x.kind), 0) for x in needs), dtype=np.int64, count=n)
+    # Aid beyond the amount changes nothing (rule 1 floors at 0); clamping keeps huge sums in int64.
+    aid_arr = np.fromiter((min(aid.get((x.household, x.kind), 0), x.amount) for x in needs), dtype=np.int64, count=n)
     remainder = np.maximum(amount - aid_arr, 0)
     priority = np.fromiter((x.priority for x in needs), dtype=np.int64, count=n)
     hh_index: dict[str, int] = {}
@@ -138,7 +140,9 @@ def prepare(instance: Instance) -> Prepared:
             cls[members] = c
             pairs += len(members) * len(eligible)
 
+    magnitude = sum(o.capacity for o in offers) + sum(int(r) for r in remainder[cls != NO_CLASS].tolist())
     return Prepared(
+        magnitude=magnitude,
         remainder=remainder,
         priority=priority,
         household=household,

@@ -39,8 +39,10 @@ STATUS_FEASIBLE = "FEASIBLE"
 
 KECAMATAN_RE = re.compile(r"32\.73\.\d{2}")
 KELURAHAN_RE = re.compile(r"32\.73\.\d{2}\.1\d{3}")
-# Sanity ceiling for amounts (1 trillion rupiah): keeps every sum inside 64-bit integers.
-MAX_AMOUNT = 10**12
+# Amounts may be anything a signed 64-bit integer holds (the solver keeps its sums exact, see
+# matching.data); priorities are small numbers from the domain, bounded so that any objective fits too.
+MAX_AMOUNT = 2**63 - 1
+MAX_PRIORITY = 10**9
 PERIOD_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
@@ -305,8 +307,8 @@ def _parse_need(index: int, data: Any) -> Need:
     amount = e.amount("amount")
     assert amount is not None
     priority = e.require("priority")
-    if not _is_int(priority) or priority <= 0:
-        raise e.fail(f"priority must be a positive integer, got {priority!r}")
+    if not _is_int(priority) or not 0 < priority <= MAX_PRIORITY:
+        raise e.fail(f"priority must be a positive integer at most {MAX_PRIORITY:,}, got {priority!r}")
     return Need(need_id, household, kelurahan, ppks, kind, amount, int(priority))
 
 
@@ -369,7 +371,7 @@ def parse_instance(data: Any) -> Instance:
         raise InstanceError(f"period must be YYYY-MM, got {period!r}")
     cap = data.get("household_cap")
     if cap is not None and (not _is_int(cap) or not 0 <= cap <= MAX_AMOUNT):
-        raise InstanceError(f"household_cap must be a non-negative integer, got {cap!r}")
+        raise InstanceError(f"household_cap must be a non-negative integer at most {MAX_AMOUNT:,}, got {cap!r}")
 
     needs = tuple(_parse_need(i, d) for i, d in enumerate(_list_field(data, "needs")))
     offers = tuple(_parse_offer(i, d) for i, d in enumerate(_list_field(data, "offers")))

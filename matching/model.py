@@ -19,15 +19,16 @@ it has several workers), and every ordering has an index tie-break.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from matching.checker import guard
 from matching.cpsat import Neighbourhood, solve_neighbourhood
 from matching.data import NO_CLASS, IntArray, Prepared, prepare
 from matching.flow import FlowSolution, solve_flow
-from matching.heuristic import UNASSIGNED, baseline, lp_rounding, objective
+from matching.heuristic import UNASSIGNED, baseline, greedy, lp_rounding, objective
 from matching.instance import (
     REASON_COVERED,
     REASON_NO_OFFER,
@@ -46,6 +47,9 @@ from matching.instance import (
 # benchmark machine: one unit takes 1.5-2.8 s of wall time including building the models in Python.
 DETERMINISTIC_PER_SECOND = 0.4
 MAX_SWEEPS = 20
+# Above this sum of amounts the flow and CP-SAT models could overflow int64: such instances (amounts
+# near 2**63) get the greedy passes, which only ever subtract, and the trivial bound.
+SAFE_MAGNITUDE = 1 << 52
 
 
 @dataclass(frozen=True)
@@ -217,12 +221,24 @@ def improve(
 
 
 def solve(instance: Instance, settings: SolverSettings | None = None) -> Result:
-    settings = settings or SolverSettings()
+    """Solve ``instance``; the result has passed the independent checker (:func:`matching.checker.guard`)."""
     start = time.perf_counter()
+    result = _solve(instance, settings or SolverSettings(), start)
+    t = time.perf_counter()
+    result = guard(instance, result)
+    info = dict(result.info)
+    info["check_s"] = round(time.perf_counter() - t, 3)
+    seconds = time.perf_counter() - start
+    return replace(result, stats=replace(result.stats, seconds=seconds), info=info)
+
+
+def _solve(instance: Instance, settings: SolverSettings, start: float) -> Result:
     info: dict[str, Any] = {}
     prep = prepare(instance)
     info["pairs"] = prep.pairs
     info["prepare_s"] = round(time.perf_counter() - start, 3)
+    if prep.magnitude > SAFE_MAGNITUDE:
+        return _solve_huge(instance, prep, start, info)
     flow = solve_flow(prep)
     info["flow_s"] = round(flow.seconds, 3)
     info["lp_value"] = flow.lp_value
@@ -245,6 +261,17 @@ def solve(instance: Instance, settings: SolverSettings | None = None) -> Result:
     if objective(prep, assign) < bound and prep.pairs <= settings.exact_pairs_limit and budget > 0:
         assign, bound = exact(prep, assign, bound, budget, settings, info)
     info["cpsat_s"] = round(time.perf_counter() - t, 3)
+    return extract(instance, prep, assign, bound, time.perf_counter() - start, info)
+
+
+def _solve_huge(instance: Instance, prep: Prepared, start: float, info: dict[str, Any]) -> Result:
+    """Amounts too large for the models: the better greedy pass, bounded by all candidates' priority."""
+    by_priority = baseline(prep)
+    rem = np.maximum(prep.remainder, 1)
+    by_density = greedy(prep, np.lexsort((np.arange(prep.n_needs), -prep.priority / rem)))
+    assign = max(by_priority, by_density, key=lambda a: objective(prep, a))
+    bound = sum(int(p) for p in prep.priority[prep.cls != NO_CLASS].tolist())
+    info["method"] = "greedy (amounts too large for the models)"
     return extract(instance, prep, assign, bound, time.perf_counter() - start, info)
 
 

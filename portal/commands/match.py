@@ -31,9 +31,10 @@ def run_command(period: str) -> None:
 
 def register(cli: click.Group) -> None:
     from portal.cli import subgroup
-    from portal.commands.match_solve import bench_command, solve_command
+    from portal.commands.match_solve import bench_command, check_command, solve_command
 
     group = subgroup(cli, "match", "Model pencocokan dan ronde bulanan.")
     group.add_command(solve_command)
+    group.add_command(check_command)
     group.add_command(bench_command)
     group.add_command(run_command)

@@ -1,4 +1,4 @@
-"""``jitu match solve`` and ``jitu match bench``: the matching model on the command line.
+"""``jitu match solve``, ``check`` and ``bench``: the matching model on the command line.
 
 ``solve`` reads an instance (contract matching-v1), solves it and writes the result to ``--out`` or to
 standard output. An invalid instance is refused with the message naming the offending entry on
@@ -19,6 +19,7 @@ import click
 
 from matching import InstanceError, SolverSettings, parse_instance
 from matching import bench as bench_module
+from matching.checker import check, parse_result
 from matching import solve as solve_instance
 
 
@@ -69,6 +70,35 @@ def solve_command(instance_path: str, out_path: str | None, time_limit: float, w
         f"{len(result.allocations)} allocations, {s.seconds:.2f} s",
         err=True,
     )
+    guard = result.info.get("guard", {})
+    if guard.get("violations"):
+        click.echo(
+            f"error: the solver's result broke the contract ({guard['violations']} violations); it was repaired "
+            f"by dropping {guard['dropped']} allocation(s) before writing. First: {guard['messages'][0]}",
+            err=True,
+        )
+
+
+@click.command("check")
+@click.argument("instance_path", metavar="INSTANCE.json", type=click.Path(exists=True, dir_okay=False))
+@click.argument("result_path", metavar="RESULT.json", type=click.Path(exists=True, dir_okay=False))
+def check_command(instance_path: str, result_path: str) -> None:
+    """Check RESULT.json against INSTANCE.json with the independent checker (exit 1 on any breach)."""
+    try:
+        with open(instance_path, encoding="utf-8") as fh:
+            instance = parse_instance(json.load(fh))
+        with open(result_path, encoding="utf-8") as fh:
+            result = parse_result(json.load(fh))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    found = check(instance, result)
+    for v in found[:100]:
+        click.echo(f"{v.rule}: {v.message}")
+    if found:
+        click.echo(f"{len(found)} violation(s)", err=True)
+        sys.exit(1)
+    click.echo(f"ok: {len(result.allocations)} allocations, {len(result.unmatched)} unmatched, every rule holds")
 
 
 @click.command("bench")
@@ -85,4 +115,4 @@ def bench_command(scale: str, seed: int, time_limit: float, workers: int) -> Non
 # For registration: `jitu match solve` and `jitu match bench`.
 solve = solve_command
 bench = bench_command
-COMMANDS = (solve_command, bench_command)
+COMMANDS = (solve_command, bench_command, check_command)

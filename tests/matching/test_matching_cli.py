@@ -83,3 +83,22 @@ def test_unreadable_json_exits_2(tmp_path: Path) -> None:
 def test_commands_are_named_for_registration() -> None:
     assert solve_command.name == "solve"
     assert bench_command.name == "bench"
+
+
+def test_check_command_accepts_a_good_result_and_lists_breaches(tmp_path: Path) -> None:
+    from portal.commands.match_solve import check_command
+
+    data = _instance()
+    src, out = _write(tmp_path, data), tmp_path / "result.json"
+    assert CliRunner().invoke(solve_command, [str(src), "--out", str(out)]).exit_code == 0
+    res = CliRunner().invoke(check_command, [str(src), str(out)])
+    assert res.exit_code == 0 and res.stdout.startswith("ok:"), res.output
+    result = json.loads(out.read_text(encoding="utf-8"))
+    result["allocations"].append({"need": "N-2", "offer": "O-1", "amount": 200_000})
+    result["unmatched"] = [u for u in result["unmatched"] if u["need"] != "N-2"]
+    bad = _write(tmp_path, result, "bad.json")
+    res = CliRunner().invoke(check_command, [str(src), str(bad)])
+    assert res.exit_code == 1
+    assert "capacity: offer O-1 allocated 300000 against a capacity of 250000" in res.stdout
+    res = CliRunner().invoke(check_command, [str(src), str(_write(tmp_path, {"version": 1}, "form.json"))])
+    assert res.exit_code == 2 and "form" in res.output
