@@ -19,8 +19,8 @@ import click
 
 from matching import InstanceError, SolverSettings, parse_instance
 from matching import bench as bench_module
-from matching.checker import check, parse_result
 from matching import solve as solve_instance
+from matching.checker import check, parse_result
 
 
 def _write_atomic(path: Path, text: str) -> None:
