@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from marketplace.money import rupiah
+from marketplace.needs import NeedError, check_transition
 from marketplace.vocabulary import AllocationStatus, NeedStatus
 
 APPROVABLE_NEED = frozenset({NeedStatus.VERIFIED, NeedStatus.MATCHED})
@@ -97,3 +98,85 @@ def end_of_period(period: str) -> date:
     year, month = int(period[:4]), int(period[5:7])
     return date(year, month, calendar.monthrange(year, month)[1])
 
+
+
+# --- deciding a whole selection ----------------------------------------------------------------------
+
+REFUSAL_LABELS: dict[str, tuple[str, str]] = {
+    "need": ("kebutuhan tidak lagi menunggu bantuan", "the need no longer awaits help"),
+    "aid": ("sudah ditanggung bantuan pemerintah", "already covered by government aid"),
+    "cap": ("batas bantuan per keluarga terlampaui", "household cap exceeded"),
+    "offer": ("penawaran LKS tidak lagi terbuka", "the LKS offer is no longer open"),
+    "capacity": ("sisa kapasitas penawaran tidak cukup", "not enough capacity left in the offer"),
+}
+"""Why a row of a selection was refused, by rule (the counts the officer sees)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One allocation of a batch, with the facts about it read (under lock) for the whole batch."""
+
+    allocation_id: int
+    allocation_status: str
+    household_id: int
+    offer_id: int
+    amount: int
+    need_status: str
+    need_amount: int
+    government_aid: int
+
+
+@dataclass(frozen=True, slots=True)
+class OfferState:
+    status: str
+    remaining: int
+    unit_value: int
+    """Rupiah per unit for goods; 0 for funds."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    candidate: Candidate
+    result: str
+    """``approved`` | ``refused`` | ``skipped`` (already decided)."""
+    units: int = 0
+    rule: str = ""
+    message: str = ""
+
+
+def decide_batch(candidates: list[Candidate], household_approved: dict[int, int], offers: dict[int, OfferState],
+                 household_cap: int) -> list[Outcome]:
+    """Approve a batch row by row with the same rules as a single approval, in the order given.
+
+    The running totals make the rows of the batch count against each other: what an earlier row takes of
+    an offer or of a household's cap is no longer there for a later one; a refused row takes nothing.
+    ``household_approved`` is what each household already has approved in the period (outside the batch).
+    """
+    approved = dict(household_approved)
+    remaining = {oid: o.remaining for oid, o in offers.items()}
+    outcomes: list[Outcome] = []
+    for c in candidates:
+        if c.allocation_status != AllocationStatus.PROPOSED:
+            outcomes.append(Outcome(c, "skipped"))
+            continue
+        offer = offers[c.offer_id]
+        facts = ApprovalFacts(
+            allocation_id=c.allocation_id, allocation_status=c.allocation_status, amount=c.amount,
+            need_status=c.need_status, need_amount=c.need_amount, government_aid=c.government_aid,
+            household_approved=approved.get(c.household_id, 0), household_cap=household_cap,
+            offer_status=offer.status, offer_remaining=remaining[c.offer_id], unit_value=offer.unit_value,
+        )
+        try:
+            check_approval(facts)
+            check_transition(c.need_status, NeedStatus.APPROVED)
+        except ApprovalRefused as exc:
+            outcomes.append(Outcome(c, "refused", rule=exc.rule, message=str(exc)))
+            continue
+        except NeedError as exc:  # the registry's state machine: only a matched need is approved
+            outcomes.append(Outcome(c, "refused", rule="need", message=str(exc)))
+            continue
+        units = capacity_units(c.amount, offer.unit_value)
+        remaining[c.offer_id] -= units
+        approved[c.household_id] = approved.get(c.household_id, 0) + c.amount
+        outcomes.append(Outcome(c, "approved", units=units))
+    return outcomes

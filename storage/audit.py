@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,37 +30,40 @@ def _is_postgres() -> bool:
 
 
 async def record(event: AuditEvent) -> int:
-    """Append one event; call inside the transaction of the change it describes.
+    """Append one event; call inside the transaction of the change it describes."""
+    return (await record_many([event]))[0]
+
+
+async def record_many(events: Sequence[AuditEvent]) -> list[int]:
+    """Append events in order with one lock, one head read and one multi-row insert (bulk decisions).
 
     On PostgreSQL an advisory transaction lock serialises appenders so the chain stays linear; SQLite
     serialises writers by itself.
     """
+    if not events:
+        return []
     if _is_postgres():
         await AuditRow.raw("SELECT pg_advisory_xact_lock({})", _LOCK_ID)
     head = await AuditHead.select().where(AuditHead.id == 1).first()
     prev_id, prev_hash = (head["last_id"], head["last_hash"]) if head else (0, GENESIS)
-    occurred_at = event.occurred_at or datetime.now(UTC)
-    new_id = prev_id + 1
-    digest = chain_hash(vault().audit_key, prev_hash, canonical(new_id, occurred_at, event))
-    await AuditRow.insert(
-        AuditRow(
-            id=new_id,
-            occurred_at=occurred_at,
-            actor=event.actor,
-            action=event.action,
-            entity=event.entity,
-            entity_id=event.entity_id,
-            before=_plain(event.before),
-            after=_plain(event.after),
-            prev_hash=prev_hash,
-            hash=digest,
-        )
-    )
+    key = vault().audit_key
+    rows: list[AuditRow] = []
+    for event in events:
+        occurred_at = event.occurred_at or datetime.now(UTC)
+        prev_id += 1
+        digest = chain_hash(key, prev_hash, canonical(prev_id, occurred_at, event))
+        rows.append(AuditRow(
+            id=prev_id, occurred_at=occurred_at, actor=event.actor, action=event.action, entity=event.entity,
+            entity_id=event.entity_id, before=_plain(event.before), after=_plain(event.after),
+            prev_hash=prev_hash, hash=digest,
+        ))
+        prev_hash = digest
+    await AuditRow.insert(*rows)
     if head:
-        await AuditHead.update({AuditHead.last_id: new_id, AuditHead.last_hash: digest}).where(AuditHead.id == 1)
+        await AuditHead.update({AuditHead.last_id: prev_id, AuditHead.last_hash: prev_hash}).where(AuditHead.id == 1)
     else:
-        await AuditHead.insert(AuditHead(id=1, last_id=new_id, last_hash=digest))
-    return new_id
+        await AuditHead.insert(AuditHead(id=1, last_id=prev_id, last_hash=prev_hash))
+    return [row.id for row in rows]
 
 
 def _plain(value: Any) -> Any:

@@ -57,3 +57,19 @@ def test_rejection_needs_reason() -> None:
         check_rejection("proposed", "x")
     with pytest.raises(ApprovalRefused, match="sudah diputuskan"):
         check_rejection("approved", "alasan cukup")
+
+
+def test_decide_batch_rows_count_against_each_other() -> None:
+    from marketplace.approval import Candidate, OfferState, decide_batch
+
+    def c(i: int, hh: int, amount: int, status: str = "proposed", need: str = "matched", aid: int = 0) -> Candidate:
+        return Candidate(i, status, hh, 1, amount, need, amount, aid)
+
+    offers = {1: OfferState("published", 1_000_000, 0)}
+    out = decide_batch([c(1, 7, 600_000), c(2, 7, 600_000), c(3, 8, 300_000), c(4, 9, 300_000), c(5, 9, 1, "approved"),
+                        c(6, 9, 100_000, need="verified"), c(7, 9, 100_000, aid=100_000)],
+                       {7: 900_000}, offers, 2_000_000)
+    assert [(o.result, o.rule) for o in out] == [
+        ("approved", ""), ("refused", "cap"), ("approved", ""), ("refused", "capacity"), ("skipped", ""),
+        ("refused", "need"), ("refused", "aid")]
+    assert offers[1].remaining == 1_000_000  # the caller's facts are not changed
