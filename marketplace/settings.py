@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     port: int = 8000
     debug: bool = Field(default=False, alias="JITU_DEBUG")
     secure_cookies: bool = Field(default=False, alias="JITU_SECURE_COOKIES")
+    """Older name of ``behind_https`` (kept so existing deployments keep their ``Secure`` cookies)."""
+    behind_https_flag: bool = Field(default=False, alias="JITU_BEHIND_HTTPS")
+    """The deployment is served over HTTPS (a TLS proxy in front): ``Secure`` cookies and HSTS."""
+
+    @property
+    def behind_https(self) -> bool:
+        return self.behind_https_flag or self.secure_cookies
 
     @property
     def is_postgres(self) -> bool:

@@ -32,6 +32,7 @@ from marketplace.settings import Settings, get_settings
 from marketplace.vocabulary import KIND_LABELS, PPKS_TYPES, ROLE_LABELS
 from portal.auth import role_guard
 from portal.i18n import translate
+from portal.security import security_headers_hook
 from portal.sessions import DatabaseSessionStore
 from portal.web.common import language_of, rupiah
 
@@ -123,11 +124,11 @@ def create_app(settings: Settings | None = None, *, session_store: Store | None 
     store = session_store or DatabaseSessionStore()
     session_config = ServerSideSessionConfig(
         store="sessions", key="jitu_session", max_age=SESSION_SECONDS, httponly=True,
-        samesite="lax", secure=settings.secure_cookies, renew_on_access=True,
+        samesite="lax", secure=settings.behind_https, renew_on_access=True,
     )
     csrf = CSRFConfig(
         secret=secret, cookie_name="jitu_csrf", header_name="x-csrftoken", cookie_samesite="lax",
-        cookie_secure=settings.secure_cookies, cookie_httponly=False,
+        cookie_secure=settings.behind_https, cookie_httponly=False,
     )
 
     async def start_pool() -> None:
@@ -159,6 +160,7 @@ def create_app(settings: Settings | None = None, *, session_store: Store | None 
             HTTPException: _http_error,
             Exception: _server_error,
         },
+        before_send=[security_headers_hook(settings)],
         on_startup=[start_pool],
         on_shutdown=[close_pool],
         debug=settings.debug,

@@ -21,7 +21,8 @@ _HEADERS = {
     "Cache-Control": "private, no-store",
     "X-Content-Type-Options": "nosniff",
     # a stored file is never a page: no scripts, no frames, even if one slipped through as HTML
-    "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox",
+    "Content-Security-Policy":
+        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; sandbox",
     "Referrer-Policy": "no-referrer",
 }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import DEMO_PASSWORD, jitu
+from tests.browser.conftest import DEMO_PASSWORD, jitu, watch_csp
 
 pytestmark = pytest.mark.browser
 
@@ -13,6 +13,7 @@ def test_round_progress_bar_leads_to_the_result(browser, portal, portal_env):
     jitu(portal_env, "seed", "--scale", "demo", "--seed", "3", "--if-empty")
     jitu(portal_env, "user", "create", "b-ronde", "--role", "dinsos_admin", "--password", DEMO_PASSWORD)
     page = browser.new_page()
+    violations = watch_csp(page)
     page.goto(portal + "/masuk")
     page.fill("input[name=username]", "b-ronde")
     page.fill("input[name=password]", DEMO_PASSWORD)
@@ -26,4 +27,5 @@ def test_round_progress_bar_leads_to_the_result(browser, portal, portal_env):
     link.click()
     page.wait_for_url("**/ronde/*")
     assert "Kebutuhan yang tidak terpenuhi" in page.content()
+    assert violations == []  # the progress bar works under the strict CSP
     page.close()

@@ -91,7 +91,7 @@ async def test_donor_signs_up_and_prints_receipts(client):
     mine = await client.get("/donasi-saya")
     assert "JITU-RCPT-2026-000042" in mine.text and "Yayasan Peduli" in mine.text
     html = await client.get(f"/donasi-saya/{donation}/kuitansi")
-    assert html.status_code == 200 and "Rp 250.000" in html.text and "window.print" in html.text
+    assert html.status_code == 200 and "Rp 250.000" in html.text and "/static/print.js" in html.text
     pdf = await client.get(f"/donasi-saya/{donation}/kuitansi.pdf")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF") and b"JITU-RCPT-2026-000042" in pdf.content
