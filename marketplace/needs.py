@@ -2,8 +2,10 @@
 
 submitted → assessed → verified → matched → approved → delivered → confirmed; from submitted,
 assessed or verified a need may be rejected (with a reason) or referred to another office. A case
-above ``DINSOS_THRESHOLD`` rupiah is referred to Dinsos itself. Illegal transitions raise
-``NeedError`` with an Indonesian message.
+above ``DINSOS_THRESHOLD`` rupiah is referred to Dinsos itself (its hospital route). A referred need
+leaves ``referred`` when its referral ends (``marketplace/referrals.py``): resolved when the office
+closed it, or back to the status it had before (a verified need back to the matching pool). Illegal
+transitions raise ``NeedError`` with an Indonesian message.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from marketplace.money import rupiah
+from marketplace.referrals import OFFICES
 from marketplace.vocabulary import SENSITIVE_PPKS, NeedStatus
 
 S = NeedStatus
@@ -25,7 +28,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.DELIVERED: frozenset({S.CONFIRMED}),
     S.CONFIRMED: frozenset(),
     S.REJECTED: frozenset(),
-    S.REFERRED: frozenset(),
+    S.REFERRED: frozenset({S.RESOLVED, S.SUBMITTED, S.ASSESSED, S.VERIFIED}),
+    S.RESOLVED: frozenset(),
 }
 OPEN_STATUSES = frozenset({S.SUBMITTED, S.ASSESSED, S.VERIFIED, S.MATCHED, S.APPROVED})
 STATUS_LABELS: dict[str, tuple[str, str]] = {
@@ -38,17 +42,10 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     "confirmed": ("Diterima dan dikonfirmasi", "Confirmed"),
     "rejected": ("Ditolak", "Rejected"),
     "referred": ("Dirujuk", "Referred"),
+    "resolved": ("Selesai ditangani instansi rujukan", "Resolved by the referral office"),
 }
-REFERRAL_OFFICES: dict[str, str] = {
-    "dinsos": "Dinas Sosial Kota Bandung",
-    "kesehatan": "Dinas Kesehatan",
-    "pendidikan": "Dinas Pendidikan",
-    "dukcapil": "Dinas Kependudukan dan Pencatatan Sipil",
-    "perumahan": "Dinas Perumahan dan Kawasan Permukiman",
-    "perhubungan": "Dinas Perhubungan",
-    "ketenagakerjaan": "Dinas Tenaga Kerja",
-    "pppa": "Dinas Pemberdayaan Perempuan dan Perlindungan Anak (PPPA)",
-}
+REFERRAL_OFFICES: dict[str, str] = {o.code: o.name for o in OFFICES}
+"""Office code → name; the offices (with their service levels) are in ``marketplace/referrals.py``."""
 DINSOS_THRESHOLD = 50_000_000
 """Rupiah above which a case is too large for the kelurahan and goes to Dinsos itself."""
 TICKET_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I

@@ -71,6 +71,8 @@ class Role(StrEnum):
     DONOR = "donor"
     DPO = "dpo"
     """Data protection officer (UU 27/2022 Pasal 53): reads the access log, changes nothing."""
+    OFFICE_STAFF = "office_staff"
+    """Staff of one referral office (Dinkes, DP3A, ...): sees and answers only that office's referrals."""
 
 
 ROLE_LABELS: dict[str, tuple[str, str]] = {
@@ -80,6 +82,7 @@ ROLE_LABELS: dict[str, tuple[str, str]] = {
     "lks_staff": ("Staf LKS", "LKS staff"),
     "donor": ("Donatur", "Donor"),
     "dpo": ("Pejabat Pelindungan Data", "Data protection officer"),
+    "office_staff": ("Staf Instansi Rujukan", "Referral office staff"),
 }
 
 # Roles that may see NIK and No. KK whole (DOMAIN.md, "Only Dinsos sees them whole").
@@ -97,6 +100,8 @@ class NeedStatus(StrEnum):
     CONFIRMED = "confirmed"
     REJECTED = "rejected"
     REFERRED = "referred"
+    RESOLVED = "resolved"
+    """Closed by the office it was referred to (a completed referral)."""
 
 
 class LksStatus(StrEnum):

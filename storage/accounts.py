@@ -7,7 +7,7 @@ from typing import Any
 
 from marketplace.audit import AuditEvent
 from marketplace.vocabulary import Role
-from storage.tables import Account, Lks
+from storage.tables import Account, Lks, Office
 from storage.uow import unit_of_work
 
 
@@ -24,16 +24,19 @@ class CurrentUser:
     lks_id: int | None
     kelurahan_code: str | None
     language: str
+    office_code: str | None = None
+    """The referral office of an ``office_staff`` account."""
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> CurrentUser:
         return cls(row["id"], row["username"], row["full_name"], row["role"], row["lks"],
-                   row["kelurahan_code"], row["language"])
+                   row["kelurahan_code"], row["language"], row.get("office"))
 
 
 async def create_account(
     *, username: str, password_hash: str, role: str, full_name: str = "", email: str = "",
-    lks_id: int | None = None, kelurahan_code: str | None = None, actor: str = "system",
+    lks_id: int | None = None, kelurahan_code: str | None = None, office_code: str | None = None,
+    actor: str = "system",
 ) -> int:
     if role not in {r.value for r in Role}:
         raise AccountError(f"Peran tidak dikenal: {role}")
@@ -41,6 +44,10 @@ async def create_account(
         raise AccountError("Staf LKS harus terhubung ke satu LKS")
     if role != Role.LKS_STAFF and lks_id is not None:
         raise AccountError("Hanya staf LKS yang terhubung ke LKS")
+    if role == Role.OFFICE_STAFF and not office_code:
+        raise AccountError("Staf instansi harus terhubung ke satu instansi rujukan")
+    if role != Role.OFFICE_STAFF and office_code:
+        raise AccountError("Hanya staf instansi yang terhubung ke instansi rujukan")
     if role == Role.OPERATOR_KELURAHAN and not kelurahan_code:
         raise AccountError("Operator kelurahan harus terhubung ke satu kelurahan")
     if not username or len(username) > 80:
@@ -50,14 +57,16 @@ async def create_account(
             raise AccountError(f"Nama pengguna {username!r} sudah dipakai")
         if lks_id is not None and not await Lks.exists().where(Lks.id == lks_id):
             raise AccountError(f"LKS #{lks_id} tidak ada")
+        if office_code and not await Office.exists().where(Office.code == office_code):
+            raise AccountError(f"Instansi {office_code!r} tidak dikenal")
         rows = await Account.insert(
             Account(username=username, password_hash=password_hash, role=role, full_name=full_name,
-                    email=email, lks=lks_id, kelurahan_code=kelurahan_code)
+                    email=email, lks=lks_id, kelurahan_code=kelurahan_code, office=office_code)
         ).returning(Account.id)
         account_id = int(rows[0]["id"])
         await uow.record(AuditEvent(actor, "account.create", "account", str(account_id), None,
                                     {"username": username, "role": role, "lks": lks_id,
-                                     "kelurahan_code": kelurahan_code}))
+                                     "kelurahan_code": kelurahan_code, "office": office_code}))
     return account_id
 
 

@@ -6,7 +6,8 @@ from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.engine import engine_finder
 
 from marketplace import regions
-from storage.tables import GovernmentProgram, Region
+from marketplace.referrals import OFFICES
+from storage.tables import GovernmentProgram, Office, Region
 
 # Dinsos keeps this list (it can be edited in the portal); these are the programmes DOMAIN.md names.
 DEFAULT_PROGRAMS = [
@@ -47,6 +48,11 @@ async def load_reference_data() -> None:
     ]
     if new:
         await GovernmentProgram.insert(*new)
+    offices = {row["code"] for row in await Office.select(Office.code)}
+    fresh = [Office(code=o.code, short_name=o.short_name, name=o.name, service_days=o.service_days)
+             for o in OFFICES if o.code not in offices]
+    if fresh:  # existing offices keep the service level Dinsos set
+        await Office.insert(*fresh)
 
 
 def _parent(code: str) -> str | None:

@@ -53,7 +53,7 @@ def _actor(user: CurrentUser | str) -> str:
 
 async def _transition(need: dict[str, Any], to_status: str, actor: CurrentUser | str, *, reason: str = "",
                       office: str = "", note: str = "", extra: dict[Any, Any] | None = None,
-                      uow: Any = None) -> None:
+                      uow: Any = None, public: str = "") -> None:
     t = rules.check_transition(need["status"], to_status, reason=reason, office=office, amount=need["amount"])
     now = datetime.now(UTC)
     values: dict[Any, Any] = {Need.status: to_status, Need.updated_at: now, **(extra or {})}
@@ -62,7 +62,7 @@ async def _transition(need: dict[str, Any], to_status: str, actor: CurrentUser |
     if t.to_status == "referred":
         values[Need.referral_office] = t.referral_office
     await Need.update(values).where((Need.id == need["id"]) & (Need.status == need["status"]))
-    public = rules.public_note(t)
+    public = public or rules.public_note(t)
     await NeedEvent.insert(NeedEvent(need=need["id"], from_status=t.from_status, to_status=t.to_status,
                                      public_note=public, occurred_at=now))
     await uow.record(AuditEvent(_actor(actor), f"need.{to_status}", "need", str(need["id"]),
@@ -71,9 +71,10 @@ async def _transition(need: dict[str, Any], to_status: str, actor: CurrentUser |
 
 
 async def transition_need(need_id: int, to_status: str, actor: CurrentUser | str, note: str = "",
-                          *, reason: str = "", office: str = "") -> None:
-    """Move a need to ``to_status`` (matching, approval and delivery call this for matched/approved/
-    delivered/confirmed). Raises ``NeedError`` (Indonesian) if the domain refuses."""
+                          *, reason: str = "", office: str = "", public: str = "") -> None:
+    """Move a need to ``to_status`` (matching, approval, delivery and referrals call this). ``public``
+    replaces the default public note (it must hold no personal data). Raises ``NeedError`` (Indonesian)
+    if the domain refuses."""
     async with unit_of_work() as uow:
         need = await Need.select().where(Need.id == need_id).first()
         if need is None:
@@ -89,7 +90,8 @@ async def transition_need(need_id: int, to_status: str, actor: CurrentUser | str
                      Need.verified_at: datetime.now(UTC)}
             if not isinstance(actor, str):
                 extra[Need.verified_by] = actor.id
-        await _transition(need, to_status, actor, reason=reason, office=office, note=note, extra=extra, uow=uow)
+        await _transition(need, to_status, actor, reason=reason, office=office, note=note, extra=extra, uow=uow,
+                          public=public)
 
 
 # ------------------------------------------------------------------------------------------- requests

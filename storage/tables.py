@@ -55,8 +55,20 @@ class Lks(Table, tablename="lks"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
+class Office(Table):
+    """A referral office (Dinkes, DP3A, ...): reference data seeded by ``jitu migrate``; Dinsos edits the
+    service level. The codes are the domain's (``marketplace/referrals.py``)."""
+
+    code = Varchar(length=16, primary_key=True)
+    short_name = Varchar(length=24)
+    name = Varchar(length=160)
+    service_days = Integer(default=14)
+    active = Boolean(default=True)
+
+
 class Account(Table, tablename="account"):
-    """A person who logs in. LKS staff belong to one LKS; a kelurahan operator to one kelurahan."""
+    """A person who logs in. LKS staff belong to one LKS; a kelurahan operator to one kelurahan; office
+    staff to one referral office. An API token acts through an account of its own (``ApiToken``)."""
 
     id = Serial(primary_key=True)
     username = Varchar(length=80, unique=True)
@@ -66,6 +78,7 @@ class Account(Table, tablename="account"):
     role = Varchar(length=24, index=True)
     lks = ForeignKey(references=Lks, null=True, default=None)
     kelurahan_code = Varchar(length=16, null=True, default=None)
+    office = ForeignKey(references=Office, null=True, default=None)
     active = Boolean(default=True)
     language = Varchar(length=2, default="id")
     created_at = Timestamptz(default=TimestamptzNow())
@@ -397,6 +410,64 @@ class Notification(Table):
     read_at = Timestamptz(null=True, default=None)
 
 
+class Referral(Table):
+    """A need referred to an office: what is needed and why, and the least data the office may see."""
+
+    id = Serial(primary_key=True)
+    need = ForeignKey(references=Need, index=True)
+    office = ForeignKey(references=Office, index=True)
+    status = Varchar(length=16, default="sent", index=True)
+    what_needed = Text()
+    reason = Text()
+    shared = JSON(default=[])
+    """Personal data fields the office may see (``marketplace.referrals.SHAREABLE``)."""
+    evidence = JSON(default=[])
+    """Ids of the need's evidence files the office may open."""
+    need_status_before = Varchar(length=12, default="verified")
+    due_on = Date(index=True)
+    created_by = ForeignKey(references=Account, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    accepted_at = Timestamptz(null=True, default=None)
+    info_asked_at = Timestamptz(null=True, default=None)
+    closed_at = Timestamptz(null=True, default=None)
+    info_question = Text(default="")
+    info_answer = Text(default="")
+    outcome = Text(default="")
+    resolution = Varchar(length=8, default="")
+    return_reason = Text(default="")
+
+
+class ReferralEvent(Table, tablename="referral_event"):
+    """A step of a referral, for Dinsos and the office (``text`` is internal; the public note is a NeedEvent)."""
+
+    id = Serial(primary_key=True)
+    referral = ForeignKey(references=Referral, index=True)
+    action = Varchar(length=16)
+    from_status = Varchar(length=16, default="")
+    to_status = Varchar(length=16)
+    actor = Varchar(length=80)
+    text = Text(default="")
+    occurred_at = Timestamptz(default=TimestamptzNow())
+
+
+class ApiToken(Table, tablename="api_token"):
+    """A token for another system, per office or per LKS. Only its SHA-256 is kept (shown once); it acts
+    through a service account of its own, so every guard, access log and audit sees a named account."""
+
+    id = Serial(primary_key=True)
+    account = ForeignKey(references=Account, index=True)
+    label = Varchar(length=120)
+    prefix = Varchar(length=16)
+    token_hash = Varchar(length=64, unique=True)
+    office = ForeignKey(references=Office, null=True, default=None)
+    lks = ForeignKey(references=Lks, null=True, default=None)
+    created_by = ForeignKey(references=Account, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    revoked_at = Timestamptz(null=True, default=None)
+    last_used_at = Timestamptz(null=True, default=None)
+
+
 class Job(Table):
     """A background job (import, matching round): its progress is visible from any app process."""
 
@@ -445,8 +516,9 @@ class LksReport(Table, tablename="lks_report"):
 
 
 ALL_TABLES: list[type[Table]] = [
-    Region, Lks, Account, WebSession, AuditEvent, AuditHead, DataAccess, Household, Member,
+    Region, Lks, Office, Account, WebSession, AuditEvent, AuditHead, DataAccess, Household, Member,
     ServiceRequest, Need, NeedEvent, EvidenceFile, GovernmentProgram, GovernmentAid, LksDocument,
     Offer, Campaign, Donor, Donation, StripeEvent, MatchingRound, Allocation, UnmatchedNeed,
-    LedgerEntry, Delivery, DeliveryPhoto, Notification, Job, ImpactSnapshot, LksReport,
+    LedgerEntry, Delivery, DeliveryPhoto, Notification, Job, ImpactSnapshot, LksReport, Referral, ReferralEvent,
+    ApiToken,
 ]

@@ -6,13 +6,14 @@ from typing import Any
 
 from piccolo.engine import engine_finder
 
-from storage.tables import ALL_TABLES, GovernmentProgram, Region
+from storage.tables import ALL_TABLES, GovernmentProgram, Office, Region
 
-KEEP = {Region._meta.tablename, GovernmentProgram._meta.tablename}
+KEEP = {Region._meta.tablename, GovernmentProgram._meta.tablename, Office._meta.tablename}
 PASSWORD = "kata-sandi-uji-123"
 
 
 async def clean_database() -> None:
+    await _reset_offices()
     engine = engine_finder()
     assert engine is not None
     names = [t._meta.tablename for t in ALL_TABLES if t._meta.tablename not in KEEP]
@@ -30,13 +31,21 @@ async def clean_database() -> None:
     )
 
 
+async def _reset_offices() -> None:
+    """Offices are reference data: kept, but with their seeded service levels back."""
+    from marketplace.referrals import OFFICES
+
+    for o in OFFICES:
+        await Office.update({Office.service_days: o.service_days, Office.active: True}).where(Office.code == o.code)
+
+
 async def _has_sequence() -> bool:
     rows = await ALL_TABLES[0].raw("SELECT name FROM sqlite_master WHERE name = 'sqlite_sequence'")
     return bool(rows)
 
 
 async def make_account(role: str, username: str | None = None, *, lks_id: int | None = None,
-                       kelurahan_code: str | None = None) -> int:
+                       kelurahan_code: str | None = None, office_code: str | None = None) -> int:
     from portal.auth import hash_password
     from storage.accounts import create_account
 
@@ -44,8 +53,11 @@ async def make_account(role: str, username: str | None = None, *, lks_id: int | 
         kelurahan_code = "32.73.03.1001"
     if role == "lks_staff" and lks_id is None:
         lks_id = await make_lks()
+    if role == "office_staff" and office_code is None:
+        office_code = "kesehatan"
     return await create_account(username=username or f"{role}-user", password_hash=_hash(hash_password),
-                                role=role, lks_id=lks_id, kelurahan_code=kelurahan_code, full_name=role)
+                                role=role, lks_id=lks_id, kelurahan_code=kelurahan_code, full_name=role,
+                                office_code=office_code)
 
 
 _HASHED: dict[str, str] = {}

@@ -19,8 +19,9 @@ from marketplace.vocabulary import Role
 @click.option("--email", default="")
 @click.option("--lks", "lks_id", type=int, default=None, help="Id LKS (untuk staf LKS)")
 @click.option("--kelurahan", "kelurahan_code", default=None, help="Kode kelurahan (untuk operator kelurahan)")
+@click.option("--office", "office_code", default=None, help="Kode instansi (staf instansi), mis. kesehatan")
 def create_user(username: str, role: str, password: str, full_name: str, email: str, lks_id: int | None,
-                kelurahan_code: str | None) -> None:
+                kelurahan_code: str | None, office_code: str | None) -> None:
     """Buat akun baru."""
     from portal.auth import hash_password
     from storage.accounts import AccountError, create_account
@@ -31,7 +32,7 @@ def create_user(username: str, role: str, password: str, full_name: str, email: 
     try:
         account_id = asyncio.run(create_account(
             username=username, password_hash=hash_password(password), role=role, full_name=full_name,
-            email=email, lks_id=lks_id, kelurahan_code=kelurahan_code, actor="cli",
+            email=email, lks_id=lks_id, kelurahan_code=kelurahan_code, office_code=office_code, actor="cli",
         ))
     except AccountError as exc:
         click.echo(str(exc), err=True)

@@ -15,7 +15,8 @@ def test_happy_path_allowed():
 
 @pytest.mark.parametrize(("a", "b"), [("submitted", "verified"), ("submitted", "matched"), ("assessed", "approved"),
                                       ("confirmed", "submitted"), ("rejected", "assessed"), ("delivered", "approved"),
-                                      ("approved", "rejected"), ("referred", "verified")])
+                                      ("approved", "rejected"), ("referred", "matched"),
+                                      ("resolved", "verified")])
 def test_illegal_transitions_refused(a, b):
     with pytest.raises(NeedError, match="tidak diperbolehkan"):
         check_transition(a, b)

@@ -1,0 +1,1 @@
+"""Referrals to other offices: the transactional services (``service.py``) over ``marketplace.referrals``."""
