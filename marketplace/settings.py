@@ -43,7 +43,21 @@ class Settings(BaseSettings):
     """Keep a PostgreSQL connection pool in the web process (tests turn it off: their loops differ)."""
 
     redis_url: str = ""
-    """Empty: background jobs run in-process; set: they go through a Redis queue."""
+    """Empty: background jobs run in-process; set: they go through a SAQ queue on Redis (``jitu worker``)."""
+    job_queue: str = "jitu"
+    """Name of the SAQ queue (its Redis keys start with ``saq:job:NAME``); tests use a unique one per run."""
+    job_timeout: int = Field(default=3600, ge=10)
+    """Seconds one job may run before it is stopped and marked failed."""
+    job_attempts: int = Field(default=2, ge=1, le=10)
+    """Attempts of a job whose worker died (or lost its Redis connection) before it is marked failed."""
+    job_heartbeat: int = Field(default=60, ge=2)
+    """A running job without a heartbeat for this many seconds is taken as lost (its worker died)."""
+    job_sweep: int = Field(default=30, ge=1)
+    """How often (seconds) a worker looks for jobs lost by dead workers."""
+    job_concurrency: int = Field(default=2, ge=1, le=32)
+    """Jobs one worker process runs at the same time."""
+    round_schedule: str = ""
+    """Cron expression (UTC) for the automatic monthly matching round, e.g. ``0 1 1 * *``; empty: none."""
 
     smtp_host: str = ""
     smtp_port: int = 25

@@ -1,30 +1,43 @@
-"""One background-job interface for long work (imports, matching rounds).
+"""One background-job interface for long work (imports, matching rounds, decisions by selection).
 
 A job is a row in the ``job`` table (kind, payload, progress, message, result), so any app process can
 show its progress bar. Where it runs is configuration:
 
 - no ``REDIS_URL``: in-process, as an asyncio task of the process that enqueued it;
-- ``REDIS_URL`` set: pushed on a Redis list and run by ``jitu worker`` processes.
+- ``REDIS_URL`` set: on a SAQ queue (through litestar-saq's worker), run by ``jitu worker`` processes.
+  SAQ acknowledges each job (it moves to the queue's active set), stops it after ``JOB_TIMEOUT``, and a
+  job whose worker died (no heartbeat for ``JOB_HEARTBEAT`` s) is swept by a live worker and retried, up to
+  ``JOB_ATTEMPTS`` attempts, then marked failed. The ``job`` row follows every one of these steps.
 
-Handlers are registered by name with ``@job_handler("kind")`` and receive a ``JobContext``.
+Handlers are registered by name with ``@job_handler("kind")`` and receive a ``JobContext``. A handler that
+writes should do so in transactions (``unit_of_work``), so a job killed mid-way leaves nothing half-written
+and can simply run again. A handler that raises is not retried: its error is the user's answer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
+import signal
 import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from marketplace.settings import get_settings
+from marketplace.settings import Settings, get_settings
 from marketplace.vocabulary import JobStatus
 from storage.tables import Job
 
+if TYPE_CHECKING:
+    from saq.types import Context, PartialTimersDict
+
 log = logging.getLogger("jitu.jobs")
-QUEUE_KEY = "jitu:jobs"
+TASK = "jitu.run_job"
+"""The one SAQ function: it runs a ``job`` row by id; the row's kind picks the handler."""
+LOST_MESSAGE = "Pekerja latar berhenti di tengah pekerjaan"
 
 
 @dataclass
@@ -62,22 +75,39 @@ async def _create(kind: str, payload: dict[str, Any], created_by: int | None) ->
     return int(rows[0]["id"])
 
 
-async def run_job(job_id: int) -> None:
-    """Run one job to its end, recording success or failure (never raises)."""
+async def _end(job_id: int, status: str, message: str | None = None, result: dict[str, Any] | None = None) -> None:
+    values: dict[Any, Any] = {Job.status: status, Job.finished_at: datetime.now(UTC)}
+    if message is not None:
+        values[Job.message] = message
+    if status == JobStatus.DONE:
+        values[Job.progress] = 100
+        values[Job.result] = result or {}
+    await Job.update(values).where(Job.id == job_id)
+
+
+async def run_job(job_id: int, timeout: float | None = None) -> None:
+    """Run one queued job to its end, recording success or failure (never raises but on cancellation).
+
+    ``timeout`` (default ``JOB_TIMEOUT``) bounds the handler: past it the job is stopped and failed.
+    """
     row = await Job.select().where(Job.id == job_id).first()
     if row is None or row["status"] != JobStatus.QUEUED:
         return
     await Job.update({Job.status: JobStatus.RUNNING, Job.started_at: datetime.now(UTC)}).where(Job.id == job_id)
     payload = row["payload"] if isinstance(row["payload"], dict) else _loads(row["payload"])
+    limit = get_settings().job_timeout if timeout is None else timeout
     try:
-        result = await _HANDLERS[row["kind"]](JobContext(job_id, payload))
+        async with asyncio.timeout(limit):
+            result = await _HANDLERS[row["kind"]](JobContext(job_id, payload))
+    except TimeoutError:
+        log.error("job %s (%s) stopped after %s s", job_id, row["kind"], limit)
+        await _end(job_id, JobStatus.FAILED, f"Pekerjaan dihentikan: melebihi batas waktu {limit:.0f} detik")
+        return
     except Exception as exc:
         log.error("job %s (%s) failed: %s", job_id, row["kind"], traceback.format_exc())
-        await Job.update({Job.status: JobStatus.FAILED, Job.message: _user_message(exc),
-                          Job.finished_at: datetime.now(UTC)}).where(Job.id == job_id)
+        await _end(job_id, JobStatus.FAILED, _user_message(exc))
         return
-    await Job.update({Job.status: JobStatus.DONE, Job.progress: 100, Job.result: result or {},
-                      Job.finished_at: datetime.now(UTC)}).where(Job.id == job_id)
+    await _end(job_id, JobStatus.DONE, result=result)
 
 
 def _user_message(exc: Exception) -> str:
@@ -88,8 +118,6 @@ def _user_message(exc: Exception) -> str:
 
 
 def _loads(value: Any) -> dict[str, Any]:
-    import json
-
     return dict(json.loads(value)) if value else {}
 
 
@@ -104,29 +132,171 @@ class InProcessQueue:
         return job_id
 
 
-class RedisQueue:
-    """Pushes job ids on a Redis list; ``jitu worker`` pops and runs them."""
+# ------------------------------------------------------------------------------------------ SAQ on Redis
 
-    def __init__(self, url: str) -> None:
-        from redis.asyncio import Redis
 
-        self.redis = Redis.from_url(url)
+def _saq_queue_class() -> type[Any]:
+    from saq import Status
+    from saq.queue.redis import RedisQueue
+
+    class TrackedRedisQueue(RedisQueue):  # type: ignore[misc]
+        """SAQ's Redis queue, mirroring retries and failures of our jobs into the ``job`` table.
+
+        Every path that ends or re-queues a job goes through ``retry``/``finish``: a handler's time limit,
+        a cancelled task, and the sweep of a job whose worker died (run by another, live worker).
+        """
+
+        async def retry(self, job: Any, error: str | None) -> None:
+            job_id = _row_id(job)
+            if job_id is not None:  # before SAQ re-queues it, so the next attempt finds the row queued
+                log.warning("job %s lost, retried: %s", job_id, (error or "")[-500:])
+                await Job.update({Job.status: JobStatus.QUEUED, Job.progress: 0,
+                                  Job.message: f"{LOST_MESSAGE}; diulang (percobaan {job.attempts + 1} "
+                                               f"dari {job.retries})"}).where(
+                    (Job.id == job_id) & Job.status.is_in([JobStatus.QUEUED, JobStatus.RUNNING]))
+            await super().retry(job, error)
+
+        async def finish(self, job: Any, status: Any, *, result: Any = None, error: str | None = None,
+                         **kwargs: Any) -> None:
+            await super().finish(job, status, result=result, error=error, **kwargs)
+            job_id = _row_id(job)
+            if job_id is not None and status in (Status.FAILED, Status.ABORTED):
+                log.error("job %s lost: %s", job_id, (error or "")[-500:])
+                await Job.update({Job.status: JobStatus.FAILED, Job.finished_at: datetime.now(UTC),
+                                  Job.message: f"{LOST_MESSAGE}; gagal setelah {job.attempts} percobaan. "
+                                               "Jalankan lagi."}).where(
+                    (Job.id == job_id) & Job.status.is_in([JobStatus.QUEUED, JobStatus.RUNNING]))
+
+    return TrackedRedisQueue
+
+
+def _row_id(saq_job: Any) -> int | None:
+    if saq_job.function != TASK:
+        return None
+    value = (saq_job.kwargs or {}).get("job_id")
+    return int(value) if value is not None else None
+
+
+def make_saq_queue(settings: Settings | None = None) -> Any:
+    from redis.asyncio import from_url
+
+    settings = settings or get_settings()
+    return _saq_queue_class()(from_url(settings.redis_url), name=settings.job_queue,
+                              swept_error_message=LOST_MESSAGE)
+
+
+async def _run_task(ctx: Context, *, job_id: int) -> None:
+    """The SAQ function: runs the row, touching SAQ's heartbeat while the handler works."""
+    saq_job = ctx["job"]  # type: ignore[typeddict-item]
+    every = max(1.0, (saq_job.heartbeat or 60) / 3)
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(every)
+            with contextlib.suppress(Exception):
+                await saq_job.update()
+
+    beating = asyncio.create_task(beat())
+    try:
+        await run_job(job_id)
+    finally:
+        beating.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beating
+
+
+async def _scheduled_round(ctx: Context) -> None:
+    """The monthly matching round (``ROUND_SCHEDULE``), as an ordinary job the round pages show."""
+    from storage.registry import current_period
+
+    await SaqQueue(ctx["worker"].queue).enqueue("match.round", {"period": current_period(), "actor": "jadwal"})
+
+
+async def _worker_startup(ctx: Context) -> None:
+    from piccolo.engine import engine_finder
+
+    engine = engine_finder()
+    if get_settings().is_postgres and get_settings().db_pool and engine is not None:
+        await engine.start_connection_pool(max_size=4)  # type: ignore[call-arg]
+
+
+async def _worker_shutdown(ctx: Context) -> None:
+    from piccolo.engine import engine_finder
+
+    engine = engine_finder()
+    if get_settings().is_postgres and get_settings().db_pool and engine is not None:
+        await engine.close_connection_pool()
+
+
+class SaqQueue:
+    """Creates the job row, then enqueues it on SAQ with its time limit, heartbeat and attempts."""
+
+    def __init__(self, queue: Any = None, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.queue = queue or make_saq_queue(self.settings)
 
     async def enqueue(self, kind: str, payload: dict[str, Any], created_by: int | None = None) -> int:
         job_id = await _create(kind, payload, created_by)
-        await self.redis.lpush(QUEUE_KEY, str(job_id))
+        s = self.settings
+        await self.queue.enqueue(TASK, key=f"jitu-job-{job_id}", job_id=job_id, timeout=s.job_timeout + 60,
+                                 heartbeat=s.job_heartbeat, retries=s.job_attempts, ttl=86400)
         return job_id
 
-    async def work(self, stop: asyncio.Event | None = None, poll_seconds: int = 2) -> None:
-        while stop is None or not stop.is_set():
-            item = await self.redis.brpop([QUEUE_KEY], timeout=poll_seconds)
-            if item is not None:
-                await run_job(int(item[1]))
+
+def make_worker(settings: Settings | None = None, queue: Any = None) -> Any:
+    """A litestar-saq worker for our queue (``jitu worker``; tests run it in-process or as a subprocess)."""
+    from litestar_saq import CronJob, Worker
+
+    settings = settings or get_settings()
+    cron = [CronJob(function=_scheduled_round, cron=settings.round_schedule, timeout=300)] if (
+        settings.round_schedule) else []
+    return Worker(queue or make_saq_queue(settings), [(TASK, _run_task)], concurrency=settings.job_concurrency,
+                  cron_jobs=cron, startup=_worker_startup, shutdown=_worker_shutdown,
+                  timers=cast("PartialTimersDict", {"sweep": settings.job_sweep, "schedule": 5}),
+                  enable_heartbeat_manager=False, separate_process=True)
+
+
+async def work(stop: asyncio.Event | None = None, settings: Settings | None = None) -> None:
+    """Run a worker until ``stop`` is set (or SIGTERM/SIGINT when ``stop`` is None)."""
+    worker = make_worker(settings)
+    stop = stop or _signal_event()
+    await worker.queue.connect()
+    running = asyncio.create_task(worker.start())
+    waiting = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait([running, waiting], return_when=asyncio.FIRST_COMPLETED)
+        if running.done():
+            running.result()
+    finally:
+        waiting.cancel()
+        await worker.stop()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        await worker.queue.disconnect()
+
+
+def _signal_event() -> asyncio.Event:
+    event = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, event.set)
+    return event
 
 
 def job_queue() -> JobQueue:
     settings = get_settings()
-    return RedisQueue(settings.redis_url) if settings.redis_url else InProcessQueue()
+    return SaqQueue(_shared_queue(settings), settings) if settings.redis_url else InProcessQueue()
+
+
+_QUEUES: dict[tuple[str, str, int], Any] = {}
+
+
+def _shared_queue(settings: Settings) -> Any:
+    """One SAQ queue (and Redis connection pool) per process, event loop and settings."""
+    key = (settings.redis_url, settings.job_queue, id(asyncio.get_running_loop()))
+    if key not in _QUEUES:
+        _QUEUES[key] = make_saq_queue(settings)
+    return _QUEUES[key]
 
 
 async def wait_for(job_id: int, timeout: float = 60.0) -> dict[str, Any]:

@@ -8,7 +8,9 @@ import click
 @click.command("serve")
 @click.option("--host", default=None, help="Alamat (bawaan: HOST atau 127.0.0.1)")
 @click.option("--port", default=None, type=int, help="Port (bawaan: PORT atau 8000)")
-@click.option("--workers", default=1, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), envvar="WEB_WORKERS",
+              help="Jumlah proses portal (produksi: 2 s.d. 2 × jumlah inti); sesi ada di basis data atau "
+                   "Redis, jadi semua proses melayani pengguna yang sama")
 def serve(host: str | None, port: int | None, workers: int) -> None:
     """Jalankan portal web."""
     import uvicorn

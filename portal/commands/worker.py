@@ -1,4 +1,4 @@
-"""``jitu worker``: runs background jobs from the Redis queue (when ``REDIS_URL`` is set)."""
+"""``jitu worker``: runs background jobs from the SAQ queue on Redis (when ``REDIS_URL`` is set)."""
 
 from __future__ import annotations
 
@@ -12,21 +12,29 @@ import click
 
 @click.command("worker")
 def worker() -> None:
-    """Jalankan pekerja latar (impor, ronde pencocokan) dari antrean Redis."""
+    """Jalankan pekerja latar (impor, ronde pencocokan, keputusan massal) dari antrean Redis."""
     from marketplace.settings import get_settings
-    from storage.jobs import RedisQueue
+    from storage import jobs
 
     settings = get_settings()
     if not settings.redis_url:
         click.echo("REDIS_URL belum diatur: tanpa Redis, pekerjaan berjalan di dalam proses portal.", err=True)
         sys.exit(2)
-    _load_handlers()
-    click.echo("Pekerja siap; menunggu pekerjaan…")
-    asyncio.run(RedisQueue(settings.redis_url).work())
+    if settings.round_schedule:
+        from croniter import croniter
+
+        if not croniter.is_valid(settings.round_schedule):
+            click.echo(f"ROUND_SCHEDULE '{settings.round_schedule}' bukan ekspresi cron yang sah "
+                       "(contoh: '0 1 1 * *', tanggal 1 pukul 01.00 UTC).", err=True)
+            sys.exit(2)
+    load_handlers()
+    schedule = f"; ronde otomatis terjadwal '{settings.round_schedule}' (UTC)" if settings.round_schedule else ""
+    click.echo(f"Pekerja siap pada antrean '{settings.job_queue}'{schedule}; menunggu pekerjaan…")
+    asyncio.run(jobs.work())
 
 
-def _load_handlers() -> None:
-    """Handlers register themselves when their web modules are imported."""
+def load_handlers() -> None:
+    """Handlers register themselves when their modules are imported (web modules import the storage ones)."""
     from portal import web
 
     for info in pkgutil.iter_modules(web.__path__):
