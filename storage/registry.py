@@ -21,6 +21,7 @@ from marketplace.vocabulary import DINSOS_ROLES, PPKS_TYPES, Kind
 from storage.accounts import CurrentUser
 from storage.crypto import vault
 from storage.tables import (
+    Complaint,
     EvidenceFile,
     GovernmentAid,
     GovernmentProgram,
@@ -128,11 +129,17 @@ async def _open_kinds(household_id: int) -> list[str]:
     return [r["kind"] for r in rows]
 
 
-async def _new_ticket() -> str:
+async def new_ticket() -> str:
+    """A ticket code not used by any request or complaint (one look-up page answers both)."""
     while True:
         code = rules.new_ticket_code()
-        if not await ServiceRequest.exists().where(ServiceRequest.ticket_code == code):
+        if not (await ServiceRequest.exists().where(ServiceRequest.ticket_code == code)
+                or await Complaint.exists().where(Complaint.ticket_code == code)):
             return code
+
+
+_new_ticket = new_ticket
+open_kinds = _open_kinds
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +207,15 @@ async def _insert_need(household_id: int, request_id: int, need: NeedInput, uow:
     await uow.record(AuditEvent(user.username, "need.submitted", "need", str(need_id), None,
                                 {"household": household_id, "kind": need.kind, "amount": need.amount}))
     return need_id
+
+
+insert_need = _insert_need
+
+
+async def transition_in(uow: Any, need: dict[str, Any], to_status: str, actor: CurrentUser | str, *,
+                        reason: str = "", note: str = "") -> None:
+    """A need transition inside the caller's unit of work (``need`` is the loaded row)."""
+    await _transition(need, to_status, actor, reason=reason, note=note, uow=uow)
 
 
 def check_evidence(filename: str, data: bytes) -> str:
@@ -274,13 +290,13 @@ async def coverage_of(need: dict[str, Any], period: str | None = None) -> rules.
 # ------------------------------------------------------------------------------------------- tracking
 
 
-async def allow_lookup(ip: str, limit: int = TRACK_LIMIT) -> bool:
+async def allow_lookup(ip: str, limit: int = TRACK_LIMIT, scope: str = "lacak") -> bool:
     """A fixed one-minute window per client IP, counted in the session table (shared by all processes).
 
     Insert-if-absent then an atomic increment, so simultaneous lookups neither lose counts nor collide.
     """
     now = datetime.now(UTC)
-    key = f"ratelimit:lacak:{ip}:{now:%Y%m%d%H%M}"
+    key = f"ratelimit:{scope}:{ip}:{now:%Y%m%d%H%M}"
     await WebSession.insert(WebSession(key=key, value="0", expires_at=now + timedelta(minutes=2))).on_conflict(
         action="DO NOTHING")
     rows = await WebSession.raw(

@@ -156,7 +156,8 @@ class Member(Table):
     nik_cipher = Text()
     nik_hash = Varchar(length=64, unique=True)
     name = Varchar(length=120, index=True)
-    birth_date = Date()
+    birth_date = Date(index=True)
+    """Indexed: the duplicate finder blocks on it (``storage/duplicates``)."""
     sex = Varchar(length=1)  # L | P
     relation = Varchar(length=20)  # kepala | istri | suami | anak | orang_tua | lainnya
     disability = Varchar(length=40, default="")
@@ -169,10 +170,39 @@ class ServiceRequest(Table, tablename="service_request"):
     ticket_code = Varchar(length=24, unique=True)
     household = ForeignKey(references=Household, null=True, default=None)
     kelurahan_code = Varchar(length=16)
-    channel = Varchar(length=20, default="puskesos")  # puskesos | pekerja_sosial | import
+    channel = Varchar(length=20, default="puskesos")  # puskesos | pekerja_sosial | import | warga
     description = Text(default="")
     submitted_by = ForeignKey(references=Account, null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+    status = Varchar(length=12, default="validated", index=True)
+    """received (from the public form, awaiting the kelurahan) | validated | declined | withdrawn."""
+    applicant_name = Varchar(length=120, default="")
+    applicant_nik_cipher = Text(default="")
+    applicant_birth_date = Date(null=True, default=None)
+    applicant_sex = Varchar(length=1, default="")
+    address = Text(default="")
+    rt = Varchar(length=3, default="")
+    rw = Varchar(length=3, default="")
+    phone = Varchar(length=40, default="")
+    ppks = Integer(null=True, default=None)
+    kind = Varchar(length=16, default="")
+    consent_version = Varchar(length=20, default="")
+    """The version of the consent text the applicant agreed to (``marketplace/resident_requests.py``)."""
+    consent_at = Timestamptz(null=True, default=None)
+    consent_revoked_at = Timestamptz(null=True, default=None)
+    validated_by = ForeignKey(references=Account, null=True, default=None)
+    validated_at = Timestamptz(null=True, default=None)
+    decline_reason = Text(default="")
+
+
+class DuplicateDismissal(Table, tablename="duplicate_dismissal"):
+    """An operator judged a registered person not to be the applicant of a request."""
+
+    id = Serial(primary_key=True)
+    request = ForeignKey(references=ServiceRequest, index=True)
+    member = ForeignKey(references=Member)
+    dismissed_by = ForeignKey(references=Account, null=True, default=None)
+    dismissed_at = Timestamptz(default=TimestamptzNow())
 
 
 class Need(Table):
@@ -400,6 +430,54 @@ class DeliveryPhoto(Table, tablename="delivery_photo"):
     height = Integer()
 
 
+class Complaint(Table):
+    """A complaint (pengaduan), named or anonymous, followed by its ticket; a status machine
+    (``marketplace/complaints.py``)."""
+
+    id = Serial(primary_key=True)
+    ticket_code = Varchar(length=24, unique=True)
+    category = Varchar(length=24, index=True)
+    status = Varchar(length=12, default="filed", index=True)
+    anonymous = Boolean(default=True)
+    complainant_name = Varchar(length=120, default="")
+    contact_cipher = Text(default="")
+    """Phone or e-mail, encrypted; only Dinsos reads it."""
+    description = Text()
+    kelurahan_code = Varchar(length=16, default="")
+    lks = ForeignKey(references=Lks, null=True, default=None, index=True)
+    """The LKS the complaint names (counts in that LKS's record)."""
+    delivery = ForeignKey(references=Delivery, null=True, default=None, index=True)
+    household = ForeignKey(references=Household, null=True, default=None, index=True)
+    assignee_kind = Varchar(length=8, default="")  # office | lks | dinsos
+    assignee_office = Varchar(length=40, default="")
+    assignee_lks = ForeignKey(references=Lks, null=True, default=None)
+    answer = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    closed_at = Timestamptz(null=True, default=None)
+
+
+class ComplaintEvent(Table, tablename="complaint_event"):
+    """A step of a complaint, shown to the complainant by ticket (never a name or contact)."""
+
+    id = Serial(primary_key=True)
+    complaint = ForeignKey(references=Complaint, index=True)
+    from_status = Varchar(length=12, default="")
+    to_status = Varchar(length=12)
+    public_note = Text(default="")
+    occurred_at = Timestamptz(default=TimestamptzNow())
+
+
+class ComplaintFile(Table, tablename="complaint_file"):
+    id = Serial(primary_key=True)
+    complaint = ForeignKey(references=Complaint, index=True)
+    object_key = Varchar(length=255)
+    filename = Varchar(length=255)
+    content_type = Varchar(length=100)
+    size = BigInt()
+    uploaded_at = Timestamptz(default=TimestamptzNow())
+
+
 class Notification(Table):
     id = Serial(primary_key=True)
     account = ForeignKey(references=Account, null=True, default=None, index=True)
@@ -520,5 +598,5 @@ ALL_TABLES: list[type[Table]] = [
     ServiceRequest, Need, NeedEvent, EvidenceFile, GovernmentProgram, GovernmentAid, LksDocument,
     Offer, Campaign, Donor, Donation, StripeEvent, MatchingRound, Allocation, UnmatchedNeed,
     LedgerEntry, Delivery, DeliveryPhoto, Notification, Job, ImpactSnapshot, LksReport, Referral, ReferralEvent,
-    ApiToken,
+    ApiToken, DuplicateDismissal, Complaint, ComplaintEvent, ComplaintFile,
 ]

@@ -104,7 +104,7 @@ async def household(request: Request[Any, Any, Any], household_id: int) -> Templ
 
 
 def _need_input(form: Any) -> registry.NeedInput:
-    ppks = [_int(p) for p in form.getall("ppks")] if hasattr(form, "getall") else [_int(form.get("ppks"))]
+    ppks = [_int(p) for p in form.getall("ppks", [])] if hasattr(form, "getall") else [_int(form.get("ppks"))]
     return registry.NeedInput([p for p in ppks if p], str(form.get("kind", "")), _int(form.get("amount")),
                               str(form.get("notes", ""))[:2000])
 
@@ -115,7 +115,7 @@ async def assess(request: Request[Any, Any, Any], household_id: int) -> Template
     user = await provide_user(request)
     form = await request.form()
     files: list[tuple[str, bytes]] = []
-    for item in form.getall("evidence") if hasattr(form, "getall") else []:
+    for item in form.getall("evidence", []) if hasattr(form, "getall") else []:
         if isinstance(item, UploadFile) and item.filename:
             files.append((item.filename[:200], await item.read(registry.EVIDENCE_MAX + 1)))
     need_id = _int(form.get("need_id")) or None

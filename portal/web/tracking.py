@@ -9,10 +9,11 @@ from litestar import Request, get, post
 from litestar.response import Template
 
 from marketplace import needs as rules
+from marketplace import resident_requests as request_rules
 from marketplace.vocabulary import KIND_LABELS
 from portal.auth import PUBLIC
 from portal.web.common import client_ip, page
-from storage import registry
+from storage import registry, resident_requests
 
 
 @get("/lacak", opt=PUBLIC, name="tracking_form")
@@ -28,11 +29,15 @@ async def tracking_lookup(request: Request[Any, Any, Any]) -> Template:
     form = await request.form()
     code = str(form.get("ticket", ""))[:40]
     needs = await registry.track(code) if code.strip() else None
-    if not needs:
+    resident = await resident_requests.public_status(code) if code.strip() else None
+    if resident is not None and not resident["consent_version"]:
+        resident = None  # a request the kelurahan or a social worker filed: its needs tell everything
+    if not needs and resident is None:
         return await page(request, "tracking/result.html", status_code=404, needs=None,
                           error="Kode tiket tidak ditemukan. Periksa kembali kode pada bukti permohonan Anda.")
-    return await page(request, "tracking/result.html", needs=needs, error=None, label=rules.label,
-                      kind_labels=KIND_LABELS, ticket=rules.normalise_ticket(code))
+    return await page(request, "tracking/result.html", needs=needs or [], error=None, label=rules.label,
+                      kind_labels=KIND_LABELS, ticket=rules.normalise_ticket(code), resident=resident,
+                      request_label=request_rules.label)
 
 
 ROUTES = [tracking_form, tracking_lookup]

@@ -1,0 +1,65 @@
+"""Possible duplicates of a person being entered (a resident's request, a new household): registered
+members blocked on birth date (indexed) and kelurahan, then scored by name with rapidfuzz.
+
+The rules (what "similar", "same date" and "neighbouring" mean) are in ``marketplace/duplicates.py``.
+One query per look-up: the birth-date index narrows 1.2 million members to a few dozen before the
+join on household filters by kelurahan; the names are scored in Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from marketplace.duplicates import THRESHOLD, Candidate, birth_dates, neighbours, normalise_name
+from storage.tables import DuplicateDismissal, Member
+
+
+def name_score(a: str, b: str) -> float:
+    """0..100. ``token_sort_ratio`` judges the whole names (typos, word order); ``token_set_ratio``
+    forgives a missing middle name but is 100 whenever one name's words are all in the other, so it
+    counts only when both names keep at least two words ("Ahmad" alone matches no "Ahmad Hidayat")."""
+    na, nb = normalise_name(a), normalise_name(b)
+    if not na or not nb:
+        return 0.0
+    whole = float(fuzz.token_sort_ratio(na, nb))
+    if min(len(na.split()), len(nb.split())) >= 2:
+        return max(whole, float(fuzz.token_set_ratio(na, nb)))
+    return whole
+
+
+def rank(name: str, birth: date, kelurahan_code: str, rows: Iterable[dict[str, Any]],
+         threshold: float = THRESHOLD, limit: int = 10) -> list[Candidate]:
+    """The rows (id, household, name, birth_date, kelurahan_code) scoring at least ``threshold``, best first."""
+    out = []
+    for r in rows:
+        score = name_score(name, r["name"])
+        if score >= threshold:
+            out.append(Candidate(int(r["id"]), int(r["household"]), r["name"], r["birth_date"],
+                                 r["kelurahan_code"], round(score, 1), r["kelurahan_code"] == kelurahan_code,
+                                 r["birth_date"] != birth))
+    out.sort(key=lambda c: (-c.score, not c.same_kelurahan, c.swapped_date, c.member_id))
+    return out[:limit]
+
+
+async def blocked_rows(birth: date, kelurahan_code: str) -> list[dict[str, Any]]:
+    """Members born on the date (or its day/month swap) living in the kelurahan or its kecamatan."""
+    return await Member.select(
+        Member.id, Member.household, Member.name, Member.birth_date,
+        Member.household.kelurahan_code.as_alias("kelurahan_code"),
+    ).where(Member.birth_date.is_in(birth_dates(birth))
+            & Member.household.kelurahan_code.is_in(neighbours(kelurahan_code)))
+
+
+async def find_candidates(name: str, birth: date, kelurahan_code: str, *, request_id: int | None = None,
+                          threshold: float = THRESHOLD) -> list[Candidate]:
+    """Candidates for the operator to link or dismiss; those already dismissed for this request are left out."""
+    rows = await blocked_rows(birth, kelurahan_code)
+    if request_id is not None and rows:
+        dismissed = {r["member"] for r in await DuplicateDismissal.select(DuplicateDismissal.member).where(
+            DuplicateDismissal.request == request_id)}
+        rows = [r for r in rows if r["id"] not in dismissed]
+    return rank(name, birth, kelurahan_code, rows, threshold)
