@@ -59,6 +59,9 @@ PARALLEL_FROM = 20_000
 class LoadReport:
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    history: dict[str, int] = field(default_factory=dict)
+    """Rows of the seeded past periods (``storage/impact/history.py``), when written."""
+    history_seconds: float = 0.0
 
 
 @dataclass(slots=True)

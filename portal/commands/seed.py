@@ -26,15 +26,32 @@ DEMO_ACCOUNTS: tuple[tuple[str, Role, str], ...] = (
 
 
 async def run_seed(scale: str, seed: int, *, if_empty: bool = False, period: str | None = None,
-                   workers: int | None = None, progress: Any = None) -> Any:
-    """Generate and load a dataset; ``None`` when ``if_empty`` and households already exist."""
+                   workers: int | None = None, progress: Any = None, history: bool = True) -> Any:
+    """Generate and load a dataset, then (``history``) six past periods of rounds, deliveries and
+    donations (``storage/impact/history.py``); ``None`` when ``if_empty`` and households already exist."""
     from marketplace.synthetic import generate
     from storage.bulk import has_households, load_dataset
 
     if if_empty and await has_households():
         return None
     dataset = generate(scale, seed, period)
-    return await load_dataset(dataset, progress=progress, workers=workers)
+    report = await load_dataset(dataset, progress=progress, workers=workers)
+    if history:
+        from storage.impact.history import seed_history
+        from storage.impact.snapshot import refresh_all
+
+        started = time.perf_counter()
+        try:
+            report.history = await seed_history(seed, dataset.period)
+        except Exception as exc:  # the dataset stays (its own transaction); the history wrote nothing
+            raise HistoryFailed(f"{type(exc).__name__}: {exc}") from exc
+        report.history_seconds = time.perf_counter() - started
+        await refresh_all()
+    return report
+
+
+class HistoryFailed(RuntimeError):
+    """The dataset was loaded but its six months of history were not (nothing of the history is kept)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +84,22 @@ async def ensure_demo_accounts(password: str = DEMO_PASSWORD) -> list[DemoAccoun
                 continue
             lks_id = int(row["id"])
         password_hash = password_hash or hash_password(password)
-        await create_account(username=username, password_hash=password_hash, role=role.value,
-                             full_name=full_name, lks_id=lks_id, kelurahan_code=kelurahan, actor="demo-accounts")
+        account_id = await create_account(username=username, password_hash=password_hash, role=role.value,
+                                          full_name=full_name, lks_id=lks_id, kelurahan_code=kelurahan,
+                                          actor="demo-accounts")
+        if role == Role.DONOR:
+            await _give_seeded_gifts(account_id)
         result.append(DemoAccount(username, role.value, True))
     return result
+
+
+async def _give_seeded_gifts(account_id: int) -> None:
+    """The demo donor sees the gifts the seeded history made in its name (``DEMO_DONOR_EMAIL``)."""
+    from storage.impact.history import DEMO_DONOR_EMAIL
+    from storage.tables import Donor
+
+    await Donor.update({Donor.account: account_id}).where(
+        (Donor.email == DEMO_DONOR_EMAIL) & Donor.account.is_null())
 
 
 def _n(number: int) -> str:
@@ -104,12 +133,17 @@ class _Progress:
 @click.option("--if-empty", is_flag=True, help="Tidak melakukan apa pun bila sudah ada data rumah tangga")
 @click.option("--period", default=None, help="Periode penawaran dan bansos (YYYY-MM); bawaan: bulan ini")
 @click.option("--workers", type=int, default=None, help="Jumlah proses penyiap data (0: tanpa proses tambahan)")
-def seed_command(scale: str, seed: int, if_empty: bool, period: str | None, workers: int | None) -> None:
+@click.option("--without-history", is_flag=True, help="Tanpa riwayat enam bulan (ronde, penyaluran, donasi)")
+def seed_command(scale: str, seed: int, if_empty: bool, period: str | None, workers: int | None,
+                 without_history: bool) -> None:
     """Isi basis data dengan data sintetis Kota Bandung (bukan data orang sungguhan)."""
     started = time.perf_counter()
     try:
         report = asyncio.run(run_seed(scale, seed, if_empty=if_empty, period=period, workers=workers,
-                                      progress=_Progress()))
+                                      progress=_Progress(), history=not without_history))
+    except HistoryFailed as exc:
+        click.echo(f"Data sintetis dimuat, tetapi riwayat enam bulan gagal dan tidak disimpan: {exc}", err=True)
+        sys.exit(1)
     except Exception as exc:  # nothing was written: the load is one transaction
         unique = "unique" in str(exc).lower() or "duplicate" in str(exc).lower()
         reason = ("NIK atau No. KK yang sama sudah ada (data dengan benih ini sudah dimuat?)" if unique
@@ -125,6 +159,11 @@ def seed_command(scale: str, seed: int, if_empty: bool, period: str | None, work
         f"{_n(c['household'])} KK, {_n(c['member'])} anggota keluarga, {_n(c['need'])} kebutuhan, "
         f"{_n(c['government_aid'])} bansos, {_n(c['lks'])} LKS, {_n(c['offer'])} penawaran."
     )
+    if report.history:
+        h = report.history
+        click.echo(f"Riwayat enam bulan dalam {report.history_seconds:.1f} detik: {_n(h['matching_round'])} ronde, "
+                   f"{_n(h['allocation'])} alokasi, {_n(h['delivery'])} penyaluran, {_n(h['donation'])} donasi, "
+                   f"{_n(h['lks_report'])} laporan LKS.")
 
 
 @click.command("demo-accounts")

@@ -81,8 +81,8 @@ async def test_full_flow_from_proposal_to_confirmed_delivery(client) -> None:
     assert done.status_code in (302, 303)
     assert (await Allocation.select(Allocation.status).first())["status"] == "confirmed"
     assert (await Need.select(Need.status).first())["status"] == "confirmed"
-    impact = await client.get("/dampak")
-    assert "Rp 300.000" in impact.text and "Yayasan Uji" in impact.text and "Siti" not in impact.text
+    impact = await client.get("/dampak")  # one household: counted, but shown only as "< 5" (issue 11)
+    assert "&lt; 5" in impact.text and "Rp 300.000" not in impact.text and "Siti" not in impact.text
 
 
 async def _nik_of(household_id: int) -> str:
@@ -179,7 +179,8 @@ async def test_requester_confirms_on_tracking_page(client) -> None:
     ok = await client.post("/lacak/konfirmasi", data={"_csrf_token": csrf(client), "ticket": w.tickets[0]})
     assert ok.status_code == 200 and "sudah dikonfirmasi" in ok.text
     assert (await Delivery.select(Delivery.status).first())["status"] == "confirmed"
-    assert "Rp 300.000" in (await client.get("/dampak")).text
+    impact = (await client.get("/dampak")).text  # counted, and suppressed: one household
+    assert "&lt; 5" in impact and "Rp 300.000" not in impact
 
 
 async def test_requester_confirmation_is_rate_limited_like_tracking(client):

@@ -35,7 +35,8 @@ async def test_demo_scale_loads_encrypted_and_audited(db: None) -> None:
     dataset = generate("demo", 2026, PERIOD)
     expected = _expected(dataset)
     seen: list[int] = []
-    report = await run_seed("demo", 2026, period=PERIOD, workers=0, progress=lambda done, total: seen.append(done))
+    report = await run_seed("demo", 2026, period=PERIOD, workers=0, progress=lambda done, total: seen.append(done),
+                            history=False)
     assert report.counts == expected
     assert await _table_counts() == expected
     assert seen[-1] == 2_000 and seen == sorted(seen)

@@ -1,0 +1,1 @@
+"""Impact: seeded history, precomputed figures, reports (issue 11)."""
