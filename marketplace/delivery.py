@@ -1,7 +1,8 @@
 """Delivery of an approved allocation, with proof, then its confirmation: the pure rules.
 
 Allocation: approved → delivered (the LKS records it) → confirmed | disputed (Dinsos decides; a disputed
-delivery can be confirmed once resolved). The requester may confirm receipt too, with their ticket code.
+delivery can be confirmed once resolved). The requester may confirm receipt too, with their ticket code,
+or report that it never arrived (disputed, with a complaint linked to the delivery).
 """
 
 from __future__ import annotations
@@ -96,6 +97,16 @@ def requester_confirms(status: str) -> str:
     if status == DeliveryStatus.RECORDED:
         return DeliveryStatus.CONFIRMED
     return status
+
+
+def requester_reports_missing(status: str) -> str:
+    """The requester reports that a recorded delivery never arrived: it becomes disputed for Dinsos to
+    resolve. A delivery already confirmed or disputed cannot be reported this way (a complaint can)."""
+    if status == DeliveryStatus.RECORDED:
+        return DeliveryStatus.DISPUTED
+    if status == DeliveryStatus.DISPUTED:
+        raise DeliveryError("Penyaluran ini sudah disanggah dan sedang diperiksa Dinas Sosial.")
+    raise DeliveryError("Penyaluran ini sudah dikonfirmasi; sampaikan pengaduan bila ada masalah.")
 
 
 def allocation_status_for(delivery_status: str) -> str:

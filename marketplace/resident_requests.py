@@ -51,7 +51,7 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
 }
 PHONE_RE = re.compile(r"^\+?[0-9]{8,15}$")
 RT_RW_RE = re.compile(r"^[0-9]{1,3}$")
-REQUEST_LIMIT = 5
+REQUEST_LIMIT = 10
 """Public requests per client IP per minute."""
 
 

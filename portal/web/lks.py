@@ -25,8 +25,8 @@ from marketplace.vocabulary import LksStatus, Role
 from portal.auth import PUBLIC, current_user, hash_password, roles
 from portal.web import menu
 from portal.web.common import page, page_count, page_number
+from storage import complaints, ledger
 from storage import donations as donation_store
-from storage import ledger
 from storage import lks as lks_store
 from storage.objects import make_object_store
 
@@ -104,7 +104,8 @@ async def _detail(request: Request[Any, Any, Any], lks_id: int, error: str = "",
     documents = await lks_store.documents_of(lks_id)
     return await page(request, "lks/admin_detail.html", status_code=status_code, lks=row, documents=documents,
                       document_kinds=DOCUMENT_KINDS, legal_types=LEGAL_TYPES, region_name=regions.name_of,
-                      error=error, balance=await ledger.balance(lks_id))
+                      error=error, balance=await ledger.balance(lks_id),
+                      complaints=await complaints.counts_for_lks(lks_id))
 
 
 @get("/admin/lks/{lks_id:int}/dokumen/{document_id:int}", opt=roles(Role.DINSOS_ADMIN))

@@ -1,5 +1,6 @@
 """The public tracking page: a ticket code posted from the landing page (never in the URL), answered with
-the status timeline and no personal data. Look-ups are rate-limited per client IP in the database."""
+the status timeline and no personal data. A complaint's ticket is answered here too. Look-ups are
+rate-limited per client IP in the database."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.response import Template
 
+from marketplace import complaints as complaint_rules
 from marketplace import needs as rules
 from marketplace import resident_requests as request_rules
 from marketplace.vocabulary import KIND_LABELS
 from portal.auth import PUBLIC
 from portal.web.common import client_ip, page
-from storage import registry, resident_requests
+from storage import complaints, registry, resident_requests
 
 
 @get("/lacak", opt=PUBLIC, name="tracking_form")
@@ -33,6 +35,11 @@ async def tracking_lookup(request: Request[Any, Any, Any]) -> Template:
     if resident is not None and not resident["consent_version"]:
         resident = None  # a request the kelurahan or a social worker filed: its needs tell everything
     if not needs and resident is None:
+        complaint = await complaints.public_status(code) if code.strip() else None
+        if complaint is not None:
+            return await page(request, "tracking/result.html", needs=[], error=None, complaint=complaint,
+                              ticket=rules.normalise_ticket(code), complaint_label=complaint_rules.label,
+                              category_label=complaint_rules.category_label)
         return await page(request, "tracking/result.html", status_code=404, needs=None,
                           error="Kode tiket tidak ditemukan. Periksa kembali kode pada bukti permohonan Anda.")
     return await page(request, "tracking/result.html", needs=needs or [], error=None, label=rules.label,

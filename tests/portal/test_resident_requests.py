@@ -211,8 +211,8 @@ async def test_consent_revoked_by_ticket_stops_and_erases(client):
 async def test_public_form_is_rate_limited(client):
     await client.get("/permohonan")
     codes = []
-    for _ in range(7):
+    for _ in range(11):
         response = await client.post("/permohonan", data={**form(), "_csrf_token": csrf(client)})
         codes.append(response.status_code)
-    assert codes[:5] == [200] * 5 and codes[5] == 429
-    assert await ServiceRequest.count() == 5
+    assert codes[:10] == [200] * 10 and codes[10] == 429
+    assert await ServiceRequest.count() == 10

@@ -1,0 +1,48 @@
+import pytest
+
+from marketplace import complaints as c
+from marketplace.delivery import DeliveryError, requester_reports_missing
+
+KEL = {"32.73.03.1001"}
+
+
+def test_anonymous_drops_name_and_contact():
+    data = c.parse_complaint({"category": "pungutan", "description": "x" * 30, "anonymous": "1", "name": "Budi",
+                              "contact": "0812"}, KEL, set())
+    assert data.anonymous and data.name == "" and data.contact == "" and data.lks_id is None
+
+
+def test_named_contact_is_phone_or_email():
+    ok = c.parse_complaint({"category": "lainnya", "description": "x" * 30, "name": "Budi", "contact": "b@x.id"},
+                           KEL, {3})
+    assert ok.contact == "b@x.id"
+    with pytest.raises(c.ComplaintInvalid) as exc:
+        c.parse_complaint({"category": "lainnya", "description": "x" * 30, "name": "Budi", "contact": "abc"}, KEL, {3})
+    assert "contact" in exc.value.errors
+
+
+def test_the_state_machine_walks_and_refuses():
+    s = c.step("filed", "triage")
+    assert s.to_status == "triaged"
+    with pytest.raises(c.ComplaintError):
+        c.step("filed", "answer", text="jawaban panjang")
+    a = c.step("triaged", "assign", assignee_kind="lks", lks_id=4, known_lks={4})
+    assert a.assignee_lks == 4 and "LKS" in a.public_note
+    with pytest.raises(c.ComplaintError):
+        c.step("triaged", "assign", assignee_kind="lks", lks_id=5, known_lks={4})
+    assert c.step("assigned", "answer", text="Sudah ditindaklanjuti.").to_status == "answered"
+    assert c.step("answered", "assign", assignee_kind="dinsos").to_status == "assigned"  # reopened
+    assert c.step("answered", "close").to_status == "closed"
+    with pytest.raises(c.ComplaintError):
+        c.step("triaged", "close", text="")  # closing unanswered needs a reason for the complainant
+    with pytest.raises(c.ComplaintError):
+        c.step("closed", "triage")
+    with pytest.raises(c.ComplaintError):
+        c.step("filed", "hapus")
+
+
+def test_requester_reports_only_a_recorded_delivery():
+    assert requester_reports_missing("recorded") == "disputed"
+    for status in ("disputed", "confirmed"):
+        with pytest.raises(DeliveryError):
+            requester_reports_missing(status)
