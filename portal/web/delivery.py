@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 from datetime import date
 from typing import Any
-from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
@@ -22,7 +21,7 @@ from marketplace.delivery import MAX_PHOTOS, DeliveryError, DeliveryInvalid
 from marketplace.identity import mask
 from marketplace.vocabulary import KIND_LABELS, Role
 from portal.auth import PUBLIC, current_user, roles
-from portal.web import menu
+from portal.web import menu, searches
 from portal.web.common import client_ip, page, page_number, rupiah
 from storage import delivery, registry
 from storage.access import log_access
@@ -50,6 +49,9 @@ async def _user(request: Request[Any, Any, Any]) -> CurrentUser:
     return user
 
 
+SEARCH_WORDS = ("q",)
+
+
 def _filters(params: Any) -> delivery.HouseholdFilter:
     kind = str(params.get("kind", "") or "")
     status = str(params.get("status", "") or "")
@@ -59,6 +61,10 @@ def _filters(params: Any) -> delivery.HouseholdFilter:
         kind=kind if kind in KIND_LABELS else "",
         status=status if status in delivery.ASSIGNED else "",
     )
+
+
+def _search_filters(request: Request[Any, Any, Any]) -> delivery.HouseholdFilter:
+    return _filters(searches.params(request, SEARCH_WORDS))
 
 
 def _what(row: dict[str, Any]) -> str:
@@ -74,16 +80,21 @@ def _what(row: dict[str, Any]) -> str:
 async def lks_households(request: Request[Any, Any, Any]) -> Template:
     user = await _user(request)
     assert user.lks_id is not None
-    f = _filters(request.query_params)
+    f = _search_filters(request)
     page_no = page_number(request)
     rows, total = await delivery.assigned_households(user.lks_id, f, page_no)
     await log_access(user, [r["household_id"] for r in rows], "lks: daftar keluarga dampingan")
-    query = urlencode({k: v for k, v in {"q": f.search, "kelurahan": f.kelurahan, "kind": f.kind,
-                                          "status": f.status}.items() if v})
+    query = searches.query_string(request, {"kelurahan": f.kelurahan, "kind": f.kind, "status": f.status})
     pages = max((total + delivery.PAGE_SIZE - 1) // delivery.PAGE_SIZE, 1)
     return await page(request, "delivery/households.html", rows=rows, total=total, f=f, page_no=page_no,
                       pages=pages, query=query, kelurahan=await delivery.kelurahan_choices(user.lks_id),
                       status_labels=STATUS_LABELS, what=_what)
+
+
+@post("/lks-saya/keluarga", opt=LKS, name="lks_households_search")
+async def lks_households_search(request: Request[Any, Any, Any]) -> Redirect:
+    """Names and addresses are searched by POST, never in a URL (``portal.web.searches``)."""
+    return await searches.redirect(request, "/lks-saya/keluarga", SEARCH_WORDS, ("kelurahan", "kind", "status"))
 
 
 COLUMNS = ["No", "Kepala keluarga", "NIK (disamarkan)", "Alamat", "RT", "RW", "Kelurahan", "Telepon",
@@ -101,7 +112,7 @@ async def lks_households_xlsx(request: Request[Any, Any, Any]) -> Response[bytes
 
     user = await _user(request)
     assert user.lks_id is not None
-    rows, _ = await delivery.assigned_households(user.lks_id, _filters(request.query_params), page=None)
+    rows, _ = await delivery.assigned_households(user.lks_id, _search_filters(request), page=None)
     await log_access(user, [r["household_id"] for r in rows], "lks: unduh daftar keluarga (Excel)")
     book = Workbook()
     sheet = book.active
@@ -130,7 +141,7 @@ async def lks_households_pdf(request: Request[Any, Any, Any]) -> Response[bytes]
 
     user = await _user(request)
     assert user.lks_id is not None
-    rows, _ = await delivery.assigned_households(user.lks_id, _filters(request.query_params), page=None)
+    rows, _ = await delivery.assigned_households(user.lks_id, _search_filters(request), page=None)
     await log_access(user, [r["household_id"] for r in rows], "lks: cetak daftar keluarga (PDF)")
     pdf = FPDF(orientation="L", format="A4")
     pdf.set_auto_page_break(auto=True, margin=10)
@@ -269,5 +280,5 @@ async def tracking_confirm(request: Request[Any, Any, Any]) -> Template:
     return await page(request, "delivery/requester_confirm.html", ok=True, count=count, message="", ticket="")
 
 
-ROUTES = [lks_households, lks_households_xlsx, lks_households_pdf, delivery_detail, delivery_record,
-          delivery_confirm_list, delivery_decide, tracking_confirm]
+ROUTES = [lks_households, lks_households_search, lks_households_xlsx, lks_households_pdf, delivery_detail,
+          delivery_record, delivery_confirm_list, delivery_decide, tracking_confirm]

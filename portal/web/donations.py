@@ -20,7 +20,7 @@ from marketplace.payments import CheckoutRequest, PaymentError
 from marketplace.vocabulary import Role
 from portal.auth import PUBLIC, current_user, hash_password, roles
 from portal.payments import make_gateway
-from portal.web import menu
+from portal.web import menu, searches
 from portal.web.common import page, page_count, page_number, rupiah
 from portal.web.lks import read_upload
 from portal.web.offers import staff_lks
@@ -323,11 +323,17 @@ async def _proof(request: Request[Any, Any, Any], donation_id: int, lks_id: int 
 
 @get("/admin/donasi/transfer", opt=roles(Role.DINSOS_ADMIN))
 async def admin_transfers(request: Request[Any, Any, Any]) -> Template:
-    q = request.query_params.get("q", "").strip()[:100]
+    q = searches.params(request, ("q",)).get("q", "").strip()[:100]
     number = page_number(request)
     rows, total = await store.transfers(q, number)
     return await page(request, "donations/admin_transfers.html", rows=rows, total=total, q=q, hal=number,
-                      pages=page_count(total))
+                      pages=page_count(total), query=searches.query_string(request, {}))
+
+
+@post("/admin/donasi/transfer", opt=roles(Role.DINSOS_ADMIN), name="admin_transfers_search")
+async def admin_transfers_search(request: Request[Any, Any, Any]) -> Redirect:
+    """Donor names are searched by POST, never in a URL (``portal.web.searches``)."""
+    return await searches.redirect(request, "/admin/donasi/transfer", ("q",), ())
 
 
 @get("/admin/donasi/transfer/{donation_id:int}/bukti", opt=roles(Role.DINSOS_ADMIN))
@@ -337,4 +343,4 @@ async def admin_transfer_proof(request: Request[Any, Any, Any], donation_id: int
 
 ROUTES = [campaign_page, donate, thanks, donor_signup_form, donor_signup, my_donations, receipt_html, receipt_pdf,
           lks_donations, lks_ledger, lks_campaigns, lks_campaign_create, transfer_form, transfer_record,
-          lks_transfer_proof, admin_transfers, admin_transfer_proof]
+          lks_transfer_proof, admin_transfers, admin_transfers_search, admin_transfer_proof]

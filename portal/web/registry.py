@@ -25,7 +25,7 @@ from marketplace.regions import kelurahan, name_of
 from marketplace.settings import get_settings
 from marketplace.vocabulary import Kind, Role
 from portal.auth import provide_user, roles
-from portal.web import menu
+from portal.web import menu, searches
 from portal.web.common import page
 from storage import registry
 from storage import registry_import as imports
@@ -69,21 +69,26 @@ async def _household_list(request: Request[Any, Any, Any], number: str, name: st
     await log_access(user, [r["id"] for r in rows], "daftar keluarga")
     return await page(request, "registry/households.html", rows=rows, total=total, page_no=page_no,
                       pages=max(1, -(-total // registry.PAGE_SIZE)), kel=kel, name=name, searched=searched,
+                      query=searches.query_string(request, {"kelurahan": kel}),
                       kelurahan_options=_kelurahan_options(), name_of=name_of)
+
+
+SEARCH_WORDS = ("nomor", "nama")
 
 
 @get("/registri/keluarga", opt=STAFF, name="registry_households")
 async def households(request: Request[Any, Any, Any]) -> Template:
-    return await _household_list(request, "", "", request.query_params.get("kelurahan", ""),
-                                 _int(request.query_params.get("hal"), 1), False)
+    """The list, filtered by a search remembered under ``?cari=`` (see ``portal.web.searches``)."""
+    found = searches.params(request, SEARCH_WORDS)
+    number, name = found.get("nomor", ""), found.get("nama", "")
+    return await _household_list(request, number, name, found.get("kelurahan", ""), _int(found.get("hal"), 1),
+                                 bool(number or name))
 
 
 @post("/registri/keluarga", opt=STAFF, name="registry_households_search")
-async def households_search(request: Request[Any, Any, Any]) -> Template:
+async def households_search(request: Request[Any, Any, Any]) -> Redirect:
     """Search by NIK / No. KK / name in the POST body, so they never appear in a URL or a log."""
-    form = await request.form()
-    return await _household_list(request, str(form.get("nomor", "")), str(form.get("nama", "")),
-                                 str(form.get("kelurahan", "")), _int(form.get("hal"), 1), True)
+    return await searches.redirect(request, "/registri/keluarga", SEARCH_WORDS, ("kelurahan",))
 
 
 async def _household_page(request: Request[Any, Any, Any], household_id: int, status_code: int = 200,
