@@ -49,12 +49,14 @@ async def test_access_log_holds_no_name_nik_or_kk(db, tmp_path):
         server = subprocess.Popen([str(exe), "serve", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
+        deadline = time.monotonic() + 120
+        while True:
             try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
-                time.sleep(0.2)
+                assert server.poll() is None and time.monotonic() < deadline, log_path.read_text()[-3000:]
+                time.sleep(0.3)
         for role in ("dinsos_admin", "pekerja_sosial"):
             with httpx.Client(base_url=base, timeout=30) as client:
                 live_login(client, f"log-{role}")
