@@ -29,7 +29,7 @@ from piccolo.engine import engine_finder
 
 import storage  # noqa: F401  (PICCOLO_CONF)
 from marketplace.settings import Settings, get_settings
-from marketplace.vocabulary import KIND_LABELS, PPKS_TYPES, ROLE_LABELS
+from marketplace.vocabulary import KIND_LABELS, PPKS_TYPES, ROLE_LABELS, SENSITIVE_PPKS
 from portal.auth import role_guard
 from portal.i18n import translate
 from portal.security import security_headers_hook
@@ -64,7 +64,8 @@ def _template_engine() -> JinjaTemplateEngine:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(_=_gettext, PPKS_TYPES=PPKS_TYPES, KIND_LABELS=KIND_LABELS, ROLE_LABELS=ROLE_LABELS)
+    env.globals.update(_=_gettext, PPKS_TYPES=PPKS_TYPES, KIND_LABELS=KIND_LABELS, ROLE_LABELS=ROLE_LABELS,
+                       SENSITIVE_PPKS=SENSITIVE_PPKS)
     env.filters["rupiah"] = rupiah
     return JinjaTemplateEngine.from_environment(env)
 

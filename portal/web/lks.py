@@ -155,6 +155,17 @@ async def admin_adjust(request: Request[Any, Any, Any], lks_id: int) -> Template
     return Redirect(path=f"/admin/lks/{lks_id}")
 
 
+async def lks_track_record(lks_id: int) -> dict[str, Any]:
+    """The public track record (issue 11): suppressed figures from the impact snapshot, approved reports."""
+    from storage.impact.figures import fig_from
+    from storage.impact.snapshot import figures
+    from storage.lks_reports import reports_of
+
+    track = (await figures("public"))["track"].get(str(lks_id), {})
+    return {"track": {**track, **{k: fig_from(track.get(k)) for k in ("confirmed", "pending", "disputed")}},
+            "lks_reports": await reports_of(lks_id, approved_only=True, limit=6)}
+
+
 @get("/lks", opt=PUBLIC)
 async def public_list(request: Request[Any, Any, Any]) -> Template:
     q = request.query_params.get("q", "").strip()[:100]
@@ -174,7 +185,8 @@ async def public_detail(request: Request[Any, Any, Any], lks_id: int) -> Templat
     raised = await donation_store.raised(lks_id=lks_id)
     gateway_online = bool(request.app.state["settings"].stripe_secret_key)
     return await page(request, "lks/public_detail.html", lks=row, campaigns=campaigns, raised=raised,
-                      online=gateway_online, region_name=regions.name_of, error="", values={})
+                      online=gateway_online, region_name=regions.name_of, error="", values={},
+                      **await lks_track_record(lks_id))
 
 
 ROUTES = [register_form, register_submit, admin_list, admin_detail, admin_document, admin_decide, admin_adjust,

@@ -6,9 +6,9 @@ from typing import Any
 
 
 def _routes() -> list[Any]:
-    from portal.web.impact import pages
+    from portal.web.impact import command, donor, pages
 
-    return [*pages.ROUTES]
+    return [*pages.ROUTES, *command.ROUTES, *donor.ROUTES]
 
 
 ROUTES = _routes()

@@ -1,0 +1,127 @@
+"""The Dinsos command center and its monthly Excel report, the donor's own impact and yearly PDF, and
+the LKS periodic report, on seeded history."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from openpyxl import load_workbook
+
+from marketplace.vocabulary import PPKS_TYPES, SENSITIVE_PPKS
+from portal.commands.seed import _give_seeded_gifts, run_seed
+from storage.impact.donor import trace
+from storage.tables import Allocation, AuditEvent, Household, LksReport, MatchingRound, Member, Need
+from tests.dbutil import csrf, login, make_account
+
+PERIOD = "2026-11"
+
+
+async def _seeded(seed: int) -> None:
+    await run_seed(900, seed, period=PERIOD, workers=0)
+
+
+async def test_command_center_and_monthly_excel_totals(client) -> None:
+    await _seeded(21)
+    await make_account("dinsos_admin", "kepala")
+    await login(client, "kepala")
+    page = await client.get("/pusat-komando")
+    assert page.status_code == 200 and "Cakupan per kecamatan" in page.text and "<svg" in page.text
+    assert "LKS dengan penyaluran terlambat" in page.text and "style=" not in page.text
+    overdue = await Allocation.count().where((Allocation.status == "approved") & (Allocation.deliver_by < "2026-11-01"))
+    assert overdue > 0  # the newest seeded period leaves some approved and never delivered
+    assert (await client.get("/pusat-komando/kecamatan/32.73.03")).status_code == 200
+    assert (await client.get("/pusat-komando/kecamatan/99.99.99")).status_code == 404
+    assert (await client.get("/pusat-komando/laporan-bulanan.xlsx?periode=2026-13")).status_code == 400
+    assert (await client.get("/pusat-komando/laporan-bulanan.xlsx?periode=' OR 1=1")).status_code == 400
+
+    report = await client.get("/pusat-komando/laporan-bulanan.xlsx?periode=2026-10")
+    assert report.status_code == 200
+    sheet = load_workbook(io.BytesIO(report.content))["Rekap"]
+    rows = [[c.value for c in r] for r in sheet.iter_rows(min_row=4)]
+    body, total = rows[:-1], rows[-1]
+    assert total[1] == "Jumlah" and body
+    for column in range(4, 13):  # the totals row is the sum of the rows
+        assert total[column] == sum(r[column] for r in body)
+    # ... and equals independent sums over the data
+    statuses = ["verified", "matched", "approved", "delivered", "confirmed"]
+    assert total[5] == await Need.count().where(Need.status.is_in(statuses))
+    rnd = await MatchingRound.select(MatchingRound.id).where(MatchingRound.period == "2026-10").first()
+    approved = await Allocation.select(Allocation.amount, Allocation.status).where(
+        (Allocation.round == rnd["id"]) & Allocation.status.is_in(["approved", "delivered", "confirmed", "disputed"]))
+    assert total[10] == sum(a["amount"] for a in approved)
+    assert total[11] == sum(1 for a in approved if a["status"] != "approved")
+    assert total[12] == sum(1 for a in approved if a["status"] == "confirmed")
+    assert {r[3] for r in body} <= set(PPKS_TYPES.values())
+
+
+async def test_donor_sees_its_gifts_traced_and_no_personal_data(client) -> None:
+    await _seeded(22)
+    account = await make_account("donor", "penderma")
+    await _give_seeded_gifts(account)
+    await login(client, "penderma")
+    page = await client.get("/donasi-saya/dampak")
+    assert page.status_code == 200 and "Cara menghitung" in page.text and "Rp" in page.text
+    years = set(re.findall(r"/donasi-saya/dampak/(\d{4})/laporan\.pdf", page.text))
+    assert years
+    pdf = await client.get(f"/donasi-saya/dampak/{sorted(years)[0]}/laporan.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert (await client.get("/donasi-saya/dampak/1999/laporan.pdf")).status_code == 404
+    names = {m["name"] for m in await Member.select(Member.name)}
+    addresses = {h["address"] for h in await Household.select(Household.address) if h["address"]}
+    sensitive = {PPKS_TYPES[p] for p in SENSITIVE_PPKS}
+    assert not any(n in page.text for n in names) and not any(a in page.text for a in addresses)
+    assert not any(s in page.text for s in sensitive) and "<img" not in page.text
+
+
+def test_a_gift_funds_its_periods_pro_rata_and_never_more_than_itself() -> None:
+    gifts = [(1, "2026-01", 600), (2, "2026-01", 400), (3, "2026-02", 1000)]
+    funded = trace(gifts, {"2026-01": 500, "2026-02": 1000, "2026-03": 10_000})
+    # January: 500 of 1000 in the pool, 60/40; February: 1000 of 300+200+1000; March takes what is left
+    assert [(f.period, f.amount) for f in funded[1]] == [("2026-01", 300), ("2026-02", 200), ("2026-03", 100)]
+    assert [(f.period, f.amount) for f in funded[2]] == [("2026-01", 200), ("2026-02", 133), ("2026-03", 67)]
+    assert sum(f.amount for f in funded[3]) == 1000  # all spent by March
+    assert abs(funded[1][0].share - 0.6) < 1e-9
+    for gift_id, _p, net in gifts:
+        assert sum(f.amount for f in funded[gift_id]) <= net
+
+
+async def test_lks_periodic_report_submitted_approved_and_public(client) -> None:
+    staff_lks = None
+    from tests.dbutil import make_lks
+
+    staff_lks = await make_lks("Yayasan Pelapor")
+    await make_account("lks_staff", "pelapor", lks_id=staff_lks)
+    await make_account("dinsos_admin", "pemeriksa")
+    await login(client, "pelapor")
+    await client.get("/lks-saya/laporan")
+    fields = {"period": "2026-10", "delivered_summary": "12 paket sembako tersalurkan.",
+              "not_delivered": "2 keluarga pindah alamat.", "_csrf_token": csrf(client)}
+    missing = await client.post("/lks-saya/laporan", data=fields)
+    assert missing.status_code == 400 and "saldo" in missing.text.lower()
+    assert await LksReport.count() == 0
+    future = await client.post("/lks-saya/laporan", data={**fields, "period": "2999-01", "balance_confirmed": "on"})
+    assert future.status_code == 400
+    ok = await client.post("/lks-saya/laporan", data={**fields, "balance_confirmed": "on"}, follow_redirects=False)
+    assert ok.status_code in (302, 303)
+    again = await client.post("/lks-saya/laporan", data={**fields, "balance_confirmed": "on"})
+    assert again.status_code == 400 and await LksReport.count() == 1
+    await client.post("/keluar", data={"_csrf_token": csrf(client)})
+
+    await login(client, "pemeriksa")
+    listing = await client.get("/admin/laporan-lks")
+    assert "Yayasan Pelapor" in listing.text
+    report_id = (await LksReport.select(LksReport.id).first())["id"]
+    no_reason = await client.post(f"/admin/laporan-lks/{report_id}/keputusan",
+                                  data={"action": "reject", "note": "", "_csrf_token": csrf(client)})
+    assert no_reason.status_code == 400
+    assert (await client.post("/admin/laporan-lks/99999999999/keputusan",
+                              data={"action": "approve", "_csrf_token": csrf(client)})).status_code == 404
+    done = await client.post(f"/admin/laporan-lks/{report_id}/keputusan",
+                             data={"action": "approve", "note": "", "_csrf_token": csrf(client)},
+                             follow_redirects=False)
+    assert done.status_code in (302, 303)
+    assert (await LksReport.select(LksReport.status).first())["status"] == "approved"
+    assert await AuditEvent.count().where(AuditEvent.action.is_in(["lks_report.submit", "lks_report.approve"])) == 2
+    public = await client.get(f"/lks/{staff_lks}")
+    assert "12 paket sembako" in public.text and "2026-10" in public.text and "Rekam jejak" in public.text
