@@ -21,6 +21,7 @@ the selection and the counts.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -39,13 +40,13 @@ from marketplace.approval import (
     end_of_period,
 )
 from marketplace.audit import AuditEvent
-from marketplace.ledger import allocation_out
+from marketplace.ledger import Entry, allocation_out
 from marketplace.money import rupiah
 from marketplace.needs import check_transition, public_note
 from marketplace.settings import Settings, get_settings
 from marketplace.vocabulary import AllocationStatus, NeedStatus
 from storage.jobs import JobContext, job_handler
-from storage.tables import Allocation, LedgerEntry, MatchingRound, Need, NeedEvent, Notification
+from storage.tables import Allocation, MatchingRound, Notification
 from storage.uow import unit_of_work
 
 BATCH = 2000
@@ -128,8 +129,29 @@ def _is_postgres() -> bool:
     return engine is not None and engine.engine_type == "postgres"
 
 
-def _in(values: Sequence[Any]) -> str:
-    return "(" + ", ".join("{}" for _ in values) + ")"
+def _ids(column: str, ids: Sequence[int]) -> tuple[str, list[Any]]:
+    """``column`` is one of ``ids``, as one parameter whatever their number (an array on PostgreSQL, a
+    JSON list on SQLite), so the statement stays the same and the driver's cache keeps it prepared."""
+    if _is_postgres():
+        return f"{column} = ANY({{}}::int[])", [list(ids)]
+    return f"{column} IN (SELECT value FROM json_each({{}}))", [json.dumps(list(ids))]  # noqa: S608 (our names)
+
+
+def _rows(types: Sequence[str], rows: Sequence[Sequence[Any]]) -> tuple[str, list[Any]]:
+    """A derived table ``(c0, c1, …)`` of ``rows`` passed as one parameter per column (PostgreSQL arrays)
+    or one JSON parameter (SQLite), for set-wise INSERT … SELECT and UPDATE … FROM."""
+    names = ", ".join(f"c{i}" for i in range(len(types)))
+    if _is_postgres():
+        arrays = ", ".join(f"{{}}::{t}[]" for t in types)
+        return (f"(SELECT * FROM unnest({arrays}) AS u({names}))",  # noqa: S608 (our names)
+                [[r[i] for r in rows] for i in range(len(types))])
+    columns = ", ".join(f"json_extract(value, '$[{i}]') AS c{i}" for i in range(len(types)))
+    return f"(SELECT {columns} FROM json_each({{}}))", [json.dumps([list(r) for r in rows])]  # noqa: S608
+
+
+def _p(pg_type: str) -> str:
+    """A parameter whose type PostgreSQL cannot infer from its place (SQLite takes values as they are)."""
+    return f"{{}}::{pg_type}" if _is_postgres() else "{}"
 
 
 def _where(sel: Selection) -> tuple[str, str, list[Any]]:
@@ -180,37 +202,65 @@ async def _lock_rows(table: str, ids: Sequence[int], columns: str) -> list[dict[
     """Read (PostgreSQL: and lock, in id order) rows of ``household``, ``offer`` or ``need``."""
     assert table in ("household", "offer", "need")
     lock = " FOR UPDATE" if _is_postgres() else ""
-    return await _raw(f'SELECT {columns} FROM "{table}" WHERE id IN {_in(ids)} ORDER BY id{lock}',  # noqa: S608
-                      *ids)
+    where, args = _ids("id", ids)
+    return await _raw(f'SELECT {columns} FROM "{table}" WHERE {where} ORDER BY id{lock}', *args)  # noqa: S608
 
 
 async def _household_approved(households: Sequence[int], period: str) -> dict[int, int]:
+    where, args = _ids("n.household", households)
+    counted = ", ".join(f"'{s}'" for s in COUNTED)
     rows = await _raw(
         "SELECT n.household, SUM(a.amount) AS total FROM allocation a JOIN need n ON n.id = a.need "  # noqa: S608
-        f"JOIN matching_round r ON r.id = a.round WHERE r.period = {{}} AND a.status IN {_in(COUNTED)} "
-        f"AND n.household IN {_in(households)} GROUP BY n.household", period, *COUNTED, *households)
+        f"JOIN matching_round r ON r.id = a.round WHERE r.period = {{}} AND a.status IN ({counted}) "
+        f"AND {where} GROUP BY n.household", period, *args)
     return {int(r["household"]): int(r["total"] or 0) for r in rows}
 
 
 async def _government_aid(households: Sequence[int], period: str) -> dict[tuple[int, str], int]:
+    where, args = _ids("household", households)
     rows = await _raw(
         "SELECT household, kind, SUM(amount) AS total FROM government_aid WHERE period = {} "  # noqa: S608
-        f"AND household IN {_in(households)} GROUP BY household, kind", period, *households)
+        f"AND {where} GROUP BY household, kind", period, *args)
     return {(int(r["household"]), str(r["kind"])): int(r["total"] or 0) for r in rows}
 
 
 async def _take_capacity(units_by_offer: dict[int, int]) -> None:
     """One guarded statement for all offers of the batch; the locks make a shortfall impossible, so one
     is a bug and undoes the batch."""
-    items = sorted(units_by_offer.items())
-    values = ", ".join("(CAST({} AS INTEGER), CAST({} AS BIGINT))" for _ in items)
-    rows = await _raw(
-        f"WITH v(id, units) AS (VALUES {values}) UPDATE offer "  # noqa: S608
-        "SET remaining = remaining - (SELECT v.units FROM v WHERE v.id = offer.id) "
-        "WHERE id IN (SELECT id FROM v) AND remaining >= (SELECT v.units FROM v WHERE v.id = offer.id) "
-        "RETURNING id", *[x for item in items for x in item])
-    if len(rows) != len(items):
+    table, args = _rows(("int", "bigint"), sorted(units_by_offer.items()))
+    rows = await _raw(f"UPDATE offer SET remaining = remaining - t.c1 FROM {table} t "  # noqa: S608
+                      "WHERE offer.id = t.c0 AND offer.remaining >= t.c1 RETURNING offer.id", *args)
+    if len(rows) != len(units_by_offer):
         raise RuntimeError("offer capacity changed under a held lock")
+
+
+async def _set_status(table: str, ids: Sequence[int], to_status: str, from_status: str,
+                      values: str = "", *args: Any) -> list[int]:
+    """``UPDATE table SET status = to_status[, values] WHERE id IN ids AND status = from_status``; the
+    ids it changed."""
+    assert table in ("allocation", "need")
+    where, id_args = _ids("id", ids)
+    rows = await _raw(f'UPDATE "{table}" SET status = {{}}{values} WHERE {where} AND status = {{}} '  # noqa: S608
+                      "RETURNING id", to_status, *args, *id_args, from_status)
+    return [int(r["id"]) for r in rows]
+
+
+async def _need_events(need_ids: Sequence[int], from_status: str, to_status: str, at: datetime) -> None:
+    note = public_note(check_transition(from_status, to_status))
+    table, args = _rows(("int",), [(n,) for n in need_ids])
+    await _raw(f"INSERT INTO need_event (need, from_status, to_status, public_note, occurred_at) "  # noqa: S608
+               f"SELECT t.c0, {_p('text')}, {_p('text')}, {_p('text')}, {_p('timestamptz')} FROM {table} t",
+               from_status, to_status, note, at, *args)
+
+
+async def _ledger_out(entries: Sequence[tuple[int, Entry]], at: datetime) -> None:
+    """The approved funds leave the LKS ledgers: one entry per allocation (``marketplace.ledger``)."""
+    if not entries:
+        return
+    table, args = _rows(("int", "text", "bigint", "int", "text"), [
+        (lks_id, str(e.entry_type), e.amount, e.allocation_id, e.memo) for lks_id, e in entries])
+    await _raw("INSERT INTO ledger_entry (lks, entry_type, amount, allocation, memo, created_at) "  # noqa: S608
+               f"SELECT t.c0, t.c1, t.c2, t.c3, t.c4, {_p('timestamptz')} FROM {table} t", at, *args)
 
 
 def _notification_text(action_round: int, counts: list[int], deliver_by: str) -> str:
@@ -269,37 +319,26 @@ async def _approve_batch(sel: Selection, period: str, after_id: int, run: str, t
         now = datetime.now(UTC)
         ids = sorted(o.candidate.allocation_id for o in done)
         if ids:
-            changed = await Allocation.update({
-                Allocation.status: AllocationStatus.APPROVED, Allocation.decided_by: decided_by,
-                Allocation.decided_at: now, Allocation.rejection_reason: "",
-            }).where(Allocation.id.is_in(ids) & (Allocation.status == AllocationStatus.PROPOSED)
-                     ).returning(Allocation.id)
+            deliver_by = end_of_period(period)
+            changed = await _set_status(
+                "allocation", ids, AllocationStatus.APPROVED, AllocationStatus.PROPOSED,
+                ", decided_by = {}, decided_at = {}, rejection_reason = '', deliver_by = COALESCE(deliver_by, {})",
+                decided_by, now, deliver_by)
             if len(changed) != len(ids):
                 raise RuntimeError("allocation decided under a held lock")
-            deliver_by = end_of_period(period)
-            await Allocation.update({Allocation.deliver_by: deliver_by}).where(
-                Allocation.id.is_in(ids) & Allocation.deliver_by.is_null())
             units: Counter[int] = Counter()
             for o in done:
                 units[o.candidate.offer_id] += o.units
             await _take_capacity(dict(units))
-            ledger = []
-            for o in done:
-                row = by_id[o.candidate.allocation_id]
-                if not offers[o.candidate.offer_id]["is_goods"]:
-                    e = allocation_out(o.candidate.allocation_id, o.candidate.amount)
-                    ledger.append(LedgerEntry(lks=int(row["lks"]), entry_type=str(e.entry_type), amount=e.amount,
-                                              allocation=e.allocation_id, memo=e.memo))
-            if ledger:
-                await LedgerEntry.insert(*ledger)
+            await _ledger_out([(int(by_id[o.candidate.allocation_id]["lks"]),
+                                allocation_out(o.candidate.allocation_id, o.candidate.amount))
+                               for o in done if not offers[o.candidate.offer_id]["is_goods"]], now)
             need_ids = sorted(int(by_id[i]["need"]) for i in ids)
-            moved = await Need.update({Need.status: NeedStatus.APPROVED, Need.updated_at: now}).where(
-                Need.id.is_in(need_ids) & (Need.status == NeedStatus.MATCHED)).returning(Need.id)
+            moved = await _set_status("need", need_ids, NeedStatus.APPROVED, NeedStatus.MATCHED,
+                                      ", updated_at = {}", now)
             if len(moved) != len(need_ids):
                 raise RuntimeError("need changed under a held lock")
-            note = public_note(check_transition(NeedStatus.MATCHED, NeedStatus.APPROVED))
-            await NeedEvent.insert(*[NeedEvent(need=n, from_status=NeedStatus.MATCHED, to_status=NeedStatus.APPROVED,
-                                               public_note=note, occurred_at=now) for n in need_ids])
+            await _need_events(need_ids, NeedStatus.MATCHED, NeedStatus.APPROVED, now)
             touched: set[int] = set()
             for o in done:
                 lks_id = int(by_id[o.candidate.allocation_id]["lks"])
@@ -333,25 +372,20 @@ async def _reject_batch(sel: Selection, reason: str, after_id: int, run: str, ta
         tally.skipped += len(rows) - len(proposed)
         ids = sorted(int(r["id"]) for r in proposed)
         if ids:
-            changed = await Allocation.update({
-                Allocation.status: AllocationStatus.REJECTED, Allocation.rejection_reason: reason,
-                Allocation.decided_by: decided_by, Allocation.decided_at: datetime.now(UTC),
-            }).where(Allocation.id.is_in(ids) & (Allocation.status == AllocationStatus.PROPOSED)
-                     ).returning(Allocation.id)
+            now = datetime.now(UTC)
+            changed = await _set_status("allocation", ids, AllocationStatus.REJECTED, AllocationStatus.PROPOSED,
+                                        ", rejection_reason = {}, decided_by = {}, decided_at = {}",
+                                        reason, decided_by, now)
             if len(changed) != len(ids):
                 raise RuntimeError("allocation decided under a held lock")
             # a matched need goes back in the pool for the next round (as a single rejection does)
             need_ids = sorted(int(r["need"]) for r in proposed)
             if _is_postgres():
                 await _lock_rows("need", need_ids, "id")
-            now = datetime.now(UTC)
-            moved = [int(r["id"]) for r in await Need.update({Need.status: NeedStatus.VERIFIED, Need.updated_at: now})
-                     .where(Need.id.is_in(need_ids) & (Need.status == NeedStatus.MATCHED)).returning(Need.id)]
+            moved = await _set_status("need", need_ids, NeedStatus.VERIFIED, NeedStatus.MATCHED,
+                                      ", updated_at = {}", now)
             if moved:
-                note = public_note(check_transition(NeedStatus.MATCHED, NeedStatus.VERIFIED))
-                await NeedEvent.insert(*[NeedEvent(need=n, from_status=NeedStatus.MATCHED,
-                                                   to_status=NeedStatus.VERIFIED, public_note=note, occurred_at=now)
-                                         for n in moved])
+                await _need_events(sorted(moved), NeedStatus.MATCHED, NeedStatus.VERIFIED, now)
         await uow.record(AuditEvent(actor, "allocation.reject_batch", "matching_round", str(sel.round_id), None, {
             "run": run, "selection": sel.describe(), "rejected": ids, "reason": reason,
             "skipped": len(rows) - len(proposed), "first": int(rows[0]["id"]), "last": int(rows[-1]["id"]),
