@@ -22,7 +22,9 @@ DEMO_ACCOUNTS: tuple[tuple[str, Role, str], ...] = (
     ("lks", Role.LKS_STAFF, "Staf LKS (demo)"),
     ("donatur", Role.DONOR, "Donatur (demo)"),
     ("dpo", Role.DPO, "Pejabat Pelindungan Data (demo)"),
+    ("dinkes", Role.OFFICE_STAFF, "Staf Dinas Kesehatan (demo)"),
 )
+DEMO_OFFICE = "kesehatan"
 
 
 async def run_seed(scale: str, seed: int, *, if_empty: bool = False, period: str | None = None,
@@ -76,6 +78,7 @@ async def ensure_demo_accounts(password: str = DEMO_PASSWORD) -> list[DemoAccoun
             continue
         lks_id = None
         kelurahan = DEMO_KELURAHAN if role == Role.OPERATOR_KELURAHAN else None
+        office = DEMO_OFFICE if role == Role.OFFICE_STAFF else None
         if role == Role.LKS_STAFF:
             row = await Lks.select(Lks.id).where(Lks.status == "verified").order_by(Lks.id).first()
             if row is None:
@@ -86,7 +89,7 @@ async def ensure_demo_accounts(password: str = DEMO_PASSWORD) -> list[DemoAccoun
         password_hash = password_hash or hash_password(password)
         account_id = await create_account(username=username, password_hash=password_hash, role=role.value,
                                           full_name=full_name, lks_id=lks_id, kelurahan_code=kelurahan,
-                                          actor="demo-accounts")
+                                          office_code=office, actor="demo-accounts")
         if role == Role.DONOR:
             await _give_seeded_gifts(account_id)
         result.append(DemoAccount(username, role.value, True))
@@ -169,7 +172,12 @@ def seed_command(scale: str, seed: int, if_empty: bool, period: str | None, work
 @click.command("demo-accounts")
 def demo_accounts_command() -> None:
     """Buat satu akun demo per peran (akun yang sudah ada dibiarkan)."""
-    accounts = asyncio.run(ensure_demo_accounts())
+    from storage.referrals.demo import ensure_demo_referrals
+
+    async def both() -> tuple[list[DemoAccount], int]:
+        return await ensure_demo_accounts(), await ensure_demo_referrals(DEMO_KELURAHAN)
+
+    accounts, referred = asyncio.run(both())
     from marketplace.settings import get_settings
 
     settings = get_settings()
@@ -178,6 +186,8 @@ def demo_accounts_command() -> None:
     for account in accounts:
         status = "dibuat" if account.created else account.note
         click.echo(f"  {account.role:<20} {account.username:<10} {DEMO_PASSWORD}  {login_url}  ({status})")
+    if referred:
+        click.echo(f"Rujukan demo: {referred} kebutuhan dirujuk ke instansi (lihat /rujukan).")
 
 
 def register(cli: click.Group) -> None:

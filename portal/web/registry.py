@@ -150,8 +150,9 @@ async def needs_list(request: Request[Any, Any, Any]) -> Template:
 _ACTION_ROLES = {
     "verified": {Role.DINSOS_ADMIN},
     "rejected": {Role.DINSOS_ADMIN, Role.PEKERJA_SOSIAL},
-    "referred": {Role.DINSOS_ADMIN, Role.PEKERJA_SOSIAL},
 }
+"""Referring goes through the referral form (``/kebutuhan/{id}/rujuk``), which opens a referral the office
+answers; a bare status change to "referred" would leave the office with nothing to act on."""
 
 
 @post("/registri/kebutuhan/{need_id:int}/status", opt=ASSESSORS, name="registry_need_status")

@@ -156,3 +156,28 @@ async def test_keyset_pages_and_service_level_edit(db):
         await referrals.set_service_days(admin, "kesehatan", 0)
     with pytest.raises(ReferralError):
         await referrals.set_service_days(peksos, "kesehatan", 5)
+
+
+async def test_demo_referrals_show_the_loop_once(db):
+    from storage.referrals.demo import ensure_demo_referrals
+
+    for i in range(6):
+        await _need_n(i)
+    await make_account("office_staff", "dinkes", office_code="kesehatan")
+    assert await ensure_demo_referrals("32.73.03.1001") == 5
+    assert await ensure_demo_referrals("32.73.03.1001") == 0
+    statuses = sorted(r["status"] for r in await Referral.select(Referral.status))
+    assert statuses == ["accepted", "completed", "sent", "sent", "sent"]
+    peksos = await load_user(await make_account("pekerja_sosial", "peksos"))
+    assert (await referrals.counts(peksos))["overdue"] == 1
+
+
+async def _need_n(i):
+    op = await load_user(await make_account("operator_kelurahan", f"op{i}"))
+    kk = make_kk("32.73.03", date(2021, 1, 1), 200 + i)
+    nik = make_nik("32.73.03", date(1980, 1, 1), "L", 200 + i)
+    need_id, _ = await registry.register_request(op, registry.Applicant(
+        kk, nik, f"Warga {i}", date(1980, 1, 1), "L", "32.73.03.1001", "Jl. X"),
+        registry.NeedInput([24], "kesehatan", 100_000))
+    await registry.transition_need(need_id, "assessed", "uji")
+    return need_id

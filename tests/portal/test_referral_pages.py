@@ -1,0 +1,91 @@
+"""Referral pages end to end: refer from a need, the office answers through its pages, Dinsos sees it,
+the requester's tracking page says it in plain words; another office gets 404 for every guessed id."""
+
+from datetime import date
+
+from marketplace.identity import make_kk, make_nik
+from storage import registry
+from storage.accounts import load_user
+from storage.tables import DataAccess, Referral
+from tests.dbutil import csrf, login, make_account
+
+KK = make_kk("32.73.03", date(2021, 1, 1), 5)
+NIK = make_nik("32.73.03", date(1979, 6, 2), "P", 5)
+
+
+async def _verified_need():
+    op = await load_user(await make_account("operator_kelurahan", "op"))
+    applicant = registry.Applicant(KK, NIK, "Ibu Wulan", date(1979, 6, 2), "P", "32.73.03.1001", "Jl. Dahlia 3",
+                                   phone="0812-999")
+    need_id, ticket = await registry.register_request(op, applicant, registry.NeedInput([24], "kesehatan", 700_000))
+    for s in ("assessed", "verified"):
+        await registry.transition_need(need_id, s, "uji")
+    return need_id, ticket
+
+
+async def _post(client, path, **data):
+    return await client.post(path, data={"_csrf_token": csrf(client), **data}, follow_redirects=False)
+
+
+async def test_referral_loop_through_the_pages(client):
+    need_id, ticket = await _verified_need()
+    await make_account("pekerja_sosial", "peksos")
+    await make_account("office_staff", "dinkes", office_code="kesehatan")
+    await login(client, "peksos")
+    form = await client.get(f"/kebutuhan/{need_id}/rujuk")
+    assert form.status_code == 200 and "Dinkes" in form.text
+    bad = await _post(client, f"/kebutuhan/{need_id}/rujuk", office="kesehatan", what_needed="x", reason="y")
+    assert bad.status_code == 400 and await Referral.count() == 0
+    sent = await _post(client, f"/kebutuhan/{need_id}/rujuk", office="kesehatan", what_needed="Daftarkan PBI JK",
+                       reason="Sakit kronis tanpa BPJS", share_mode="custom", shared=["name", "phone"])
+    assert sent.status_code in (302, 303)
+    rid = int(sent.headers["location"].rsplit("/", 1)[1])
+    await client.post("/keluar", data={"_csrf_token": csrf(client)})
+
+    await login(client, "dinkes")
+    listing = await client.get("/rujukan")
+    assert f'href="/rujukan/{rid}"' in listing.text and "Ibu Wulan" not in listing.text
+    detail = await client.get(f"/rujukan/{rid}")
+    assert "Ibu Wulan" in detail.text and "0812-999" in detail.text
+    assert NIK not in detail.text and "Jl. Dahlia" not in detail.text
+    assert await DataAccess.exists().where(DataAccess.username == "dinkes")
+    assert (await _post(client, f"/rujukan/{rid}/tindakan", action="complete", text="Terdaftar",
+                        resolution="close")).status_code == 400
+    assert (await _post(client, f"/rujukan/{rid}/tindakan", action="accept")).status_code in (302, 303)
+    done = await _post(client, f"/rujukan/{rid}/tindakan", action="complete", text="Terdaftar PBI JK",
+                       resolution="close")
+    assert done.status_code in (302, 303)
+    await client.post("/keluar", data={"_csrf_token": csrf(client)})
+
+    await client.get("/")
+    tracking = await client.post("/lacak", data={"ticket": ticket, "_csrf_token": csrf(client)})
+    assert "Selesai ditangani Dinkes; kebutuhan Anda dinyatakan selesai" in tracking.text
+    assert "Terdaftar PBI JK" not in tracking.text and "Ibu Wulan" not in tracking.text
+
+
+async def test_office_staff_see_only_their_office_even_with_guessed_ids(client):
+    need_id, _ = await _verified_need()
+    peksos = await load_user(await make_account("pekerja_sosial", "peksos"))
+    from storage.referrals import service
+
+    rid = await service.refer_need(peksos, need_id, "kesehatan", "Daftarkan PBI JK", "Sakit kronis")
+    await make_account("office_staff", "disdik", office_code="pendidikan")
+    await login(client, "disdik")
+    assert f"/rujukan/{rid}" not in (await client.get("/rujukan")).text
+    for guess in (rid, rid + 1, 2**31, 10**12, 0):
+        assert (await client.get(f"/rujukan/{guess}")).status_code == 404
+        assert (await _post(client, f"/rujukan/{guess}/tindakan", action="accept")).status_code == 404
+        assert (await client.get(f"/rujukan/{guess}/bukti/1")).status_code == 404
+    assert (await client.get("/rujukan?setelah=99999999999999999999&status=zzz")).status_code == 200
+    assert (await Referral.select(Referral.status).first())["status"] == "sent"
+    assert not await DataAccess.exists().where(DataAccess.username == "disdik")
+
+
+async def test_dinsos_edits_service_levels(client):
+    await make_account("dinsos_admin", "admin")
+    await login(client, "admin")
+    assert "Disperkim" in (await client.get("/instansi")).text
+    assert (await _post(client, "/instansi/perumahan", service_days="45")).status_code in (302, 303)
+    assert (await _post(client, "/instansi/perumahan", service_days="0")).status_code == 400
+    assert (await _post(client, "/instansi/bulan", service_days="5")).status_code == 400
+    assert "45" in (await client.get("/instansi")).text
