@@ -91,14 +91,15 @@ async def test_worker_processes_give_the_same_rows(db: None) -> None:
 async def test_demo_accounts_one_per_role_idempotent(db: None) -> None:
     await run_seed("demo", 2026, period=PERIOD, workers=0)
     first = await ensure_demo_accounts()
-    assert [a.created for a in first] == [True] * 6
+    assert [a.created for a in first] == [True] * 7
     again = await ensure_demo_accounts()
-    assert [a.created for a in again] == [False] * 6
+    assert [a.created for a in again] == [False] * 7
     rows = {r["username"]: r for r in await Account.select()}
     assert {u: r["role"] for u, r in rows.items()} == {
         "dinsos": "dinsos_admin", "peksos": "pekerja_sosial", "operator": "operator_kelurahan",
-        "lks": "lks_staff", "donatur": "donor", "dpo": "dpo"}
+        "lks": "lks_staff", "donatur": "donor", "dpo": "dpo", "dinkes": "office_staff"}
     assert rows["operator"]["kelurahan_code"] == DEMO_KELURAHAN
+    assert rows["dinkes"]["office"] == "kesehatan"
     lks = await Lks.select(Lks.id).where(Lks.status == "verified").order_by(Lks.id).first()
     assert rows["lks"]["lks"] == lks["id"]
 
@@ -110,7 +111,7 @@ async def test_demo_accounts_one_per_role_idempotent(db: None) -> None:
 async def test_demo_accounts_without_lks_skips_only_the_lks_account(db: None) -> None:
     accounts = await ensure_demo_accounts()
     assert [a.username for a in accounts if not a.created] == ["lks"]
-    assert await Account.count() == 5
+    assert await Account.count() == 6
 
 
 def test_commands_print_indonesian_lines(db: None) -> None:
