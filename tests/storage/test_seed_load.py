@@ -126,5 +126,6 @@ def test_commands_print_indonesian_lines(db: None) -> None:
     shown = runner.invoke(cli, ["demo-accounts"])
     assert shown.exit_code == 0, shown.output
     lines = [line for line in shown.output.splitlines() if "http://127.0.0.1:8000/masuk" in line]
-    assert len(lines) == 7  # the heading and one line per role
+    assert len(lines) == 8  # the heading and one line per role
+    assert "Rujukan demo: 5" in shown.output
     assert all("jitu-demo-2026" in line for line in lines)
