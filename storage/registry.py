@@ -338,6 +338,10 @@ def _show(user: CurrentUser, cipher: str) -> str:
     return plain if shows_whole(user) else mask(plain)
 
 
+show_identifier = _show
+"""A decrypted NIK / No. KK, whole for Dinsos, masked for everyone else."""
+
+
 async def search_households(user: CurrentUser, *, number: str = "", name: str = "", kelurahan: str = "",
                             page: int = 1) -> tuple[list[dict[str, Any]], int]:
     """Households by NIK or No. KK (through the hash), by member name, by kelurahan; 50 a page.
