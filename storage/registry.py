@@ -218,6 +218,20 @@ async def transition_in(uow: Any, need: dict[str, Any], to_status: str, actor: C
     await _transition(need, to_status, actor, reason=reason, note=note, uow=uow)
 
 
+async def possible_duplicates(applicant: Applicant) -> list[Any]:
+    """People already registered who may be this applicant, when their No. KK is not yet registered (a new
+    household is about to be created): similar name, same or swapped birth date, same kecamatan."""
+    from storage.duplicates import find_candidates
+
+    try:
+        kk = check_kk(applicant.kk)
+    except IdentityError:
+        return []
+    if await Household.exists().where(Household.kk_hash == vault().hash(kk)):
+        return []
+    return await find_candidates(applicant.name, applicant.birth_date, applicant.kelurahan_code)
+
+
 def check_evidence(filename: str, data: bytes) -> str:
     """The content type of an evidence file, judged by its content (PDF, JPEG, PNG; at most 10 MB)."""
     if len(data) > EVIDENCE_MAX:

@@ -191,6 +191,7 @@ async def request_submit(request: Request[Any, Any, Any]) -> Template:
                                                            "address", "rt", "rw", "phone", "description")}
     if user.role == Role.OPERATOR_KELURAHAN:
         values["kelurahan"] = user.kelurahan_code or ""
+    candidates: list[Any] = []
     try:
         try:
             birth = date.fromisoformat(values["birth_date"])
@@ -199,12 +200,19 @@ async def request_submit(request: Request[Any, Any, Any]) -> Template:
         applicant = registry.Applicant(values["kk"], values["nik"], values["name"], birth, values["sex"].upper(),
                                        values["kelurahan"], values["address"], values["rt"][:3], values["rw"][:3],
                                        values["phone"][:40])
+        candidates = [] if str(form.get("bukan_duplikat", "")) == "1" else await registry.possible_duplicates(
+            applicant)
+        if candidates:
+            await log_access(user, [c.household_id for c in candidates], "calon duplikat keluarga baru")
+            raise NeedError("Kemungkinan orang ini sudah terdaftar (lihat daftar di bawah). Buka keluarganya, atau "
+                            "centang bahwa ini bukan orang yang sama lalu kirim lagi.")
         _, ticket = await registry.register_request(user, applicant, _need_input(form), values["description"][:2000])
     except NeedError as exc:
         values.pop("nik")
         values.pop("kk")
         return await page(request, "registry/request.html", status_code=400, error=str(exc), ticket=None,
-                          values=values, kelurahan_options=_kelurahan_options(), kinds=[k.value for k in Kind])
+                          values=values, kelurahan_options=_kelurahan_options(), kinds=[k.value for k in Kind],
+                          candidates=candidates, name_of=name_of)
     return await page(request, "registry/request.html", error=None, ticket=ticket, values={},
                       kelurahan_options=_kelurahan_options(), kinds=[k.value for k in Kind])
 

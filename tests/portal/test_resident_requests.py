@@ -216,3 +216,19 @@ async def test_public_form_is_rate_limited(client):
         codes.append(response.status_code)
     assert codes[:10] == [200] * 10 and codes[10] == 429
     assert await ServiceRequest.count() == 10
+
+
+async def test_operator_registering_a_new_household_sees_possible_duplicates_first(client):
+    await registered("Muhammad Rizki Hidayat", BORN, NEIGHBOUR, 1)
+    await make_account("operator_kelurahan", "op", kelurahan_code=KEL)
+    await login(client, "op")
+    await client.get("/registri/permohonan")
+    data = {"kk": make_kk("32.73.03", date(2021, 5, 5), 9), "nik": make_nik("32.73.03", date(1985, 7, 3), "L", 9),
+            "name": "Moh. Rizki Hidayat", "birth_date": "1985-07-03", "sex": "L", "address": "Jl. Uji 1",
+            "ppks": "24", "kind": "pangan", "amount": "300000", "_csrf_token": csrf(client)}
+    first = await client.post("/registri/permohonan", data=data)
+    assert first.status_code == 400 and 'class="candidate"' in first.text and "Kemungkinan" in first.text
+    assert await Household.count() == 1 and await DataAccess.count() == 1
+    second = await client.post("/registri/permohonan", data={**data, "bukan_duplikat": "1"})
+    assert second.status_code == 200 and 'id="ticket"' in second.text
+    assert await Household.count() == 2
