@@ -31,6 +31,7 @@ from marketplace.ports import ObjectStore
 from marketplace.vocabulary import AllocationStatus, NeedStatus, Role
 from storage.accounts import CurrentUser
 from storage.approval import move_need
+from storage.counting import count_rows
 from storage.crypto import vault
 from storage.images import clean_photo
 from storage.tables import (
@@ -86,7 +87,7 @@ async def assigned_households(lks_id: int, f: HouseholdFilter, page: int | None 
     """The households matched to this LKS (approved allocations and later), with what to deliver and by
     when; NIK masked. ``page=None`` returns every row (for the Excel and PDF downloads)."""
     where = _scope(lks_id, f)
-    total = await Allocation.count().where(where)
+    total = await count_rows(Allocation, where)
     query = (
         Allocation.select(
             Allocation.id, Allocation.status, Allocation.amount, Allocation.deliver_by,
@@ -241,7 +242,7 @@ def _may_see(user: CurrentUser, lks_id: int) -> bool:
 async def list_deliveries(status: str = DeliveryStatus.RECORDED, page: int = 1) -> tuple[list[dict[str, Any]], int]:
     """For Dinsos: deliveries to confirm (no personal data beyond what the LKS wrote)."""
     where = Delivery.status == status if status else Delivery.id > 0
-    total = await Delivery.count().where(where)
+    total = await count_rows(Delivery, where)
     rows = await (Delivery.select(
         *Delivery.all_columns(), Delivery.allocation._.lks._.name.as_alias("lks_name"),
         Delivery.allocation._.amount.as_alias("amount"), Delivery.allocation._.need._.kind.as_alias("kind"),

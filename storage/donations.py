@@ -16,6 +16,7 @@ from marketplace.ledger import DonationState, EntryType, on_completed, on_failed
 from marketplace.payments import EventKind, PaymentEvent
 from marketplace.vocabulary import DonationStatus, LksStatus
 from storage import ledger
+from storage.counting import count_rows
 from storage.tables import Campaign, Donation, Donor, LedgerEntry, Lks, StripeEvent
 from storage.uow import unit_of_work
 
@@ -243,7 +244,7 @@ async def transfers(q: str = "", page: int = 1) -> tuple[list[dict[str, Any]], i
     where: Any = Donation.method == "transfer"
     if q:
         where = where & (Donation.lks.name.ilike(f"%{q}%") | Donation.donor.name.ilike(f"%{q}%"))
-    total = await Donation.count().where(where)
+    total = await count_rows(Donation, where)
     rows = await (Donation.select(*Donation.all_columns(), Donation.lks.name.as_alias("lks_name"),
                                   Donation.donor.name.as_alias("donor_name"),
                                   Donation.recorded_by.username.as_alias("recorded_by_name"))
@@ -254,7 +255,7 @@ async def transfers(q: str = "", page: int = 1) -> tuple[list[dict[str, Any]], i
 
 async def donations_of_lks(lks_id: int, page: int = 1) -> tuple[list[dict[str, Any]], int]:
     where = Donation.lks == lks_id
-    total = await Donation.count().where(where)
+    total = await count_rows(Donation, where)
     rows = await (Donation.select(*Donation.all_columns(), Donation.donor.name.as_alias("donor_name"),
                                   Donation.donor.anonymous.as_alias("donor_anonymous"),
                                   Donation.campaign.title.as_alias("campaign_title"))

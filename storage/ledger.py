@@ -9,6 +9,7 @@ from piccolo.query.functions.aggregate import Sum
 
 from marketplace.audit import AuditEvent
 from marketplace.ledger import Entry, adjustment, allocation_out
+from storage.counting import count_rows
 from storage.tables import LedgerEntry
 from storage.uow import unit_of_work
 
@@ -55,7 +56,7 @@ async def record_adjustment(lks_id: int, amount: int, memo: str, actor: str) -> 
 
 
 async def entries(lks_id: int, page: int = 1) -> tuple[list[dict[str, Any]], int]:
-    total = await LedgerEntry.count().where(LedgerEntry.lks == lks_id)
+    total = await count_rows(LedgerEntry, LedgerEntry.lks == lks_id)
     rows = await (LedgerEntry.select().where(LedgerEntry.lks == lks_id).order_by(LedgerEntry.id, ascending=False)
                   .limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE))
     return rows, total

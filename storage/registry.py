@@ -19,6 +19,7 @@ from marketplace.priority import SEVERITY, priority
 from marketplace.regions import is_kelurahan
 from marketplace.vocabulary import DINSOS_ROLES, PPKS_TYPES, Kind
 from storage.accounts import CurrentUser
+from storage.counting import count_rows
 from storage.crypto import vault
 from storage.tables import (
     Complaint,
@@ -378,7 +379,7 @@ async def search_households(user: CurrentUser, *, number: str = "", name: str = 
         match = Member.name.ilike(pattern) if engine.engine_type == "postgres" else Member.name.like(pattern)
         rows = await Member.select(Member.household).where(match).limit(5000)
         where &= Household.id.is_in(list({r["household"] for r in rows}) or [0])
-    total = await Household.count().where(where)
+    total = await count_rows(Household, where)
     rows = await Household.select(
         Household.id, Household.kk_cipher, Household.kelurahan_code, Household.rt, Household.rw, Household.desil,
         Household.extreme_poor, Household.source,
@@ -421,7 +422,7 @@ async def needs_queue(user: CurrentUser, status: str, page: int = 1) -> tuple[li
     where: Any = Need.status == status
     if user.role == "operator_kelurahan":
         where &= Need.household.kelurahan_code == (user.kelurahan_code or "-")
-    total = await Need.count().where(where)
+    total = await count_rows(Need, where)
     rows = await Need.select(Need.id, Need.household, Need.ppks, Need.kind, Need.amount, Need.priority, Need.status,
                              Need.submitted_at, Need.household.kelurahan_code.as_alias("kelurahan_code")).where(
         where).order_by(Need.id).limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE)

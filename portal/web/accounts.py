@@ -15,6 +15,7 @@ from portal.i18n import LANGUAGES
 from portal.web import menu
 from portal.web.common import page
 from storage.accounts import find_by_username
+from storage.counting import count_rows
 from storage.tables import Account, Allocation, Donation, Household, Lks, Need, Notification
 from storage.uow import unit_of_work
 
@@ -98,27 +99,24 @@ async def home(request: Request[Any, Any, Any]) -> Template:
     assert user is not None
     figures: dict[str, Any] = {}
     if user.role in (Role.DINSOS_ADMIN, Role.PEKERJA_SOSIAL, Role.DPO):
-        figures["households"] = await Household.count()
-        figures["needs_submitted"] = await Need.count().where(Need.status.is_in(["submitted", "assessed"]))
-        figures["needs_verified"] = await Need.count().where(Need.status == "verified")
-        figures["lks_applied"] = await Lks.count().where(Lks.status == "applied")
-        figures["allocations_proposed"] = await Allocation.count().where(Allocation.status == "proposed")
+        figures["households"] = await count_rows(Household)
+        figures["needs_submitted"] = await count_rows(Need, Need.status.is_in(["submitted", "assessed"]))
+        figures["needs_verified"] = await count_rows(Need, Need.status == "verified")
+        figures["lks_applied"] = await count_rows(Lks, Lks.status == "applied")
+        figures["allocations_proposed"] = await count_rows(Allocation, Allocation.status == "proposed")
     elif user.role == Role.OPERATOR_KELURAHAN:
-        figures["households"] = await Household.count().where(Household.kelurahan_code == user.kelurahan_code)
-        figures["needs_submitted"] = await Need.count().where(
-            (Need.household.kelurahan_code == user.kelurahan_code) & (Need.status == "submitted")
-        )
+        figures["households"] = await count_rows(Household, Household.kelurahan_code == user.kelurahan_code)
+        figures["needs_submitted"] = await count_rows(
+            Need, (Need.household.kelurahan_code == user.kelurahan_code) & (Need.status == "submitted"))
     elif user.role == Role.LKS_STAFF:
         lks = await Lks.select(Lks.name, Lks.status).where(Lks.id == user.lks_id).first()
         figures["lks"] = lks
-        figures["allocations_approved"] = await Allocation.count().where(
-            (Allocation.lks == user.lks_id) & (Allocation.status == "approved")
-        )
-        figures["allocations_delivered"] = await Allocation.count().where(
-            (Allocation.lks == user.lks_id) & (Allocation.status.is_in(["delivered", "confirmed"]))
-        )
+        figures["allocations_approved"] = await count_rows(
+            Allocation, (Allocation.lks == user.lks_id) & (Allocation.status == "approved"))
+        figures["allocations_delivered"] = await count_rows(
+            Allocation, (Allocation.lks == user.lks_id) & (Allocation.status.is_in(["delivered", "confirmed"])))
     elif user.role == Role.DONOR:
-        figures["donations"] = await Donation.count().where(Donation.donor.account == user.id)
+        figures["donations"] = await count_rows(Donation, Donation.donor.account == user.id)
     addressed: Any = Notification.account == user.id
     if user.lks_id:
         addressed = addressed | (Notification.lks == user.lks_id)

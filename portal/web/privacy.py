@@ -13,6 +13,7 @@ from marketplace.vocabulary import Role
 from portal.auth import roles
 from portal.web import menu
 from portal.web.common import PAGE_SIZE, page, page_count, page_number
+from storage.counting import count_rows
 from storage.tables import DataAccess
 
 menu.add("/privasi/akses", "Log akses data pribadi", Role.DPO, Role.DINSOS_ADMIN)
@@ -43,11 +44,11 @@ async def access_log(request: Request[Any, Any, Any]) -> Template:
         where.append(DataAccess.occurred_at < datetime.combine(end + timedelta(days=1), time.min))
     query = DataAccess.select(DataAccess.occurred_at, DataAccess.username, DataAccess.role,
                               DataAccess.household_id, DataAccess.purpose)
-    count = DataAccess.count()
+    condition: Any = None
     for clause in where:
         query = query.where(clause)
-        count = count.where(clause)
-    total = await count
+        condition = clause if condition is None else condition & clause
+    total = await count_rows(DataAccess, condition)
     rows = await query.order_by(DataAccess.id, ascending=False).limit(PAGE_SIZE).offset((page_no - 1) * PAGE_SIZE)
     households = None
     if username:  # the Pasal 46 question: whose data could this account read?

@@ -1,0 +1,379 @@
+"""Load benchmark of the portal at city scale on PostgreSQL: requests/s and p50/p95/p99 per page, per role.
+
+One command (the lead's re-run; makes its own copy of the city template and drops it afterwards):
+
+    flock /tmp/jitu-bench.lock .venv/bin/python scripts/bench_web.py --template jitu_city_tpl
+
+or against a database you prepared (kept as it is, prepared again only where something is missing):
+
+    .venv/bin/python scripts/bench_web.py --database-url postgresql://postgres@127.0.0.1:5432/jitu_city_NAME
+
+What it does:
+1. migrates the database; if it has no round, runs one (``jitu match run``); if the round still has
+   proposals, approves them all with ``jitu allocations approve --round ID`` and prints that throughput;
+   adds city-sized history set-wise where the template has none (synthetic, stated): recorded deliveries
+   for a quarter of the approved allocations, 60,000 donations, 1,000,000 access-log rows; ANALYZE.
+2. starts ``jitu serve --workers N`` on a free loopback port (sessions in the database, as without Redis);
+3. logs in ``--concurrency`` separate sessions per role (the demo accounts), checks every page answers
+   200 for that role, then drives each page with ``wrk`` (C, one connection per thread, one session per
+   connection) for ``--duration`` seconds and prints requests/s, p50/p95/p99 and errors.
+
+The load generator shares the machine with the server: wrk is used because it costs a few percent of a
+core where a Python client would take one of the two; the table states wrk's own CPU share per page,
+and the load average before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import re
+import resource
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+JITU = str(Path(sys.executable).with_name("jitu"))
+TEMPLATE_SECRET = "city-template-secret-key-0123456789abcdef"  # noqa: S105  (the template's published test key)
+DEMO_PASSWORD = "jitu-demo-2026"  # noqa: S105  (the published demo password)
+ACCOUNTS = {"dinsos_admin": "dinsos", "pekerja_sosial": "peksos", "operator_kelurahan": "operator",
+            "lks_staff": "lks", "donor": "donatur", "dpo": "dpo"}
+
+
+@dataclass
+class Page:
+    role: str
+    label: str
+    path: str
+    form: dict[str, str] | None = None  # POST body (CSRF token added per session)
+
+
+def pages(household_id: int, deep_page: int) -> list[Page]:
+    """Each role's main pages; the long lists named by issue 9 first."""
+    return [
+        Page("dinsos_admin", "beranda", "/beranda"),
+        Page("dinsos_admin", "keluarga", "/registri/keluarga"),
+        Page("dinsos_admin", f"keluarga hal {deep_page}", f"/registri/keluarga?hal={deep_page}"),
+        Page("dinsos_admin", "keluarga cari nama (POST)", "/registri/keluarga", {"nama": "Siti", "nomor": "",
+                                                                                 "kelurahan": ""}),
+        Page("dinsos_admin", "detail keluarga", f"/registri/keluarga/{household_id}"),
+        Page("dinsos_admin", "kebutuhan terverifikasi", "/registri/kebutuhan?status=verified"),
+        Page("dinsos_admin", "permohonan masuk", "/registri/kebutuhan?status=submitted"),
+        Page("dinsos_admin", "alokasi", "/alokasi"),
+        Page("dinsos_admin", "konfirmasi penyaluran", "/konfirmasi-penyaluran"),
+        Page("dinsos_admin", "log akses", "/privasi/akses"),
+        Page("dinsos_admin", "donasi transfer", "/admin/donasi/transfer"),
+        Page("dinsos_admin", "LKS", "/admin/lks"),
+        Page("dinsos_admin", "ronde", "/ronde"),
+        Page("pekerja_sosial", "keluarga", "/registri/keluarga"),
+        Page("pekerja_sosial", "kebutuhan diases", "/registri/kebutuhan?status=assessed"),
+        Page("operator_kelurahan", "keluarga (kelurahannya)", "/registri/keluarga"),
+        Page("operator_kelurahan", "permohonan masuk", "/registri/kebutuhan?status=submitted"),
+        Page("operator_kelurahan", "formulir permohonan", "/registri/permohonan"),
+        Page("lks_staff", "keluarga LKS", "/lks-saya/keluarga"),
+        Page("lks_staff", "donasi LKS", "/lks-saya/donasi"),
+        Page("lks_staff", "buku kas", "/lks-saya/buku-kas"),
+        Page("lks_staff", "penawaran", "/lks-saya/penawaran"),
+        Page("donor", "donasi saya", "/donasi-saya"),
+        Page("dpo", "log akses", "/privasi/akses"),
+        Page("dpo", "log akses satu akun", "/privasi/akses?username=peksos"),
+    ]
+
+
+# ------------------------------------------------------------------------------------------ database
+
+
+def _admin_dsn(url: str) -> str:
+    return url.rsplit("/", 1)[0] + "/postgres"
+
+
+async def _sql(url: str, statements: list[str]) -> list[list[dict[str, object]]]:
+    import asyncpg
+
+    conn = await asyncpg.connect(url, timeout=30)
+    try:
+        out = []
+        for sql in statements:
+            out.append([dict(r) for r in await conn.fetch(sql)])
+        return out
+    finally:
+        await conn.close()
+
+
+def sql(url: str, *statements: str) -> list[list[dict[str, object]]]:
+    return asyncio.run(_sql(url, list(statements)))
+
+
+def jitu(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run([JITU, *args], env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"jitu {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def prepare(url: str, env: dict[str, str]) -> dict[str, object]:
+    """Bring the database to 'the city after a round': migrations, a round, approvals, history."""
+    facts: dict[str, object] = {}
+    jitu(env, "migrate")
+    [[period]] = sql(url, "SELECT max(period) AS p FROM offer")
+    rounds = sql(url, "SELECT id FROM matching_round ORDER BY id DESC LIMIT 1")[0]
+    if not rounds:
+        print(f"… no round yet: jitu match run --period {period['p']}", flush=True)
+        started = time.perf_counter()
+        jitu(env, "match", "run", "--period", str(period["p"]))
+        facts["round_seconds"] = round(time.perf_counter() - started, 1)
+        rounds = sql(url, "SELECT id FROM matching_round ORDER BY id DESC LIMIT 1")[0]
+    round_id = int(str(rounds[0]["id"]))
+    [[proposed]] = sql(url, f"SELECT count(*) AS n FROM allocation WHERE round = {round_id} AND status = 'proposed'")
+    if int(str(proposed["n"])):
+        print(f"… approving round #{round_id}: jitu allocations approve --round {round_id}", flush=True)
+        out = jitu(env, "allocations", "approve", "--round", str(round_id), "--json")
+        facts["approval"] = json.loads(out.strip().splitlines()[-1])
+    else:
+        facts["approval"] = "round already decided (run on a fresh copy to measure the approval throughput)"
+    [[deliveries]] = sql(url, "SELECT count(*) AS n FROM delivery")
+    if not int(str(deliveries["n"])):
+        print("… recording deliveries for a quarter of the approved allocations (set-wise, synthetic)", flush=True)
+        sql(url, """
+            WITH picked AS (SELECT a.id, a.need FROM allocation a WHERE a.status = 'approved' AND a.id % 4 = 0),
+            d AS (INSERT INTO delivery (allocation, delivered_on, what_given, received_by, recorded_at, status,
+                                        dispute_reason)
+                  SELECT id, current_date, 'Bantuan sesuai alokasi', 'Kepala keluarga', now(), 'recorded', ''
+                  FROM picked RETURNING allocation),
+            a AS (UPDATE allocation SET status = 'delivered' WHERE id IN (SELECT allocation FROM d))
+            UPDATE need SET status = 'delivered' WHERE id IN (SELECT need FROM picked)
+        """)
+    [[donations]] = sql(url, "SELECT count(*) AS n FROM donation")
+    if not int(str(donations["n"])):
+        print("… adding 20,000 donors and 60,000 donations (set-wise, synthetic)", flush=True)
+        sql(url, """
+            INSERT INTO donor (account, name, email, anonymous)
+            SELECT CASE WHEN g = 1 THEN (SELECT id FROM account WHERE username = 'donatur') END,
+                   'Donatur ' || g, 'donatur' || g || '@contoh.id', g % 7 = 0 FROM generate_series(1, 20000) g
+        """, """
+            INSERT INTO donation (donor, lks, amount, currency, method, status, receipt_number, refunded_amount,
+                                  transfer_proof_key, created_at, completed_at)
+            SELECT (SELECT min(id) FROM donor) + (g % 20000), l.ids[1 + g % array_length(l.ids, 1)],
+                   50000 + (g % 40) * 25000, 'IDR', CASE WHEN g % 3 = 0 THEN 'transfer' ELSE 'stripe' END,
+                   'completed', 'BENCH-' || g, 0, '', now() - (g % 180) * interval '1 day',
+                   now() - (g % 180) * interval '1 day'
+            FROM generate_series(1, 60000) g, (SELECT array_agg(id ORDER BY id) AS ids FROM lks
+                                                WHERE status = 'verified') l
+        """)
+    [[access]] = sql(url, "SELECT count(*) AS n FROM data_access")
+    if int(str(access["n"])) < 1_000_000:
+        print("… adding 1,000,000 access-log rows over 90 days (set-wise, synthetic)", flush=True)
+        sql(url, """
+            INSERT INTO data_access (occurred_at, account, username, role, household_id, purpose)
+            SELECT now() - (g % 129600) * interval '1 minute', a.id, a.username, a.role,
+                   1 + (g * 7919) % 330000, 'daftar keluarga'
+            FROM generate_series(1, 1000000) g
+            JOIN account a ON a.username = (ARRAY['dinsos', 'peksos', 'operator'])[1 + g % 3]
+        """)
+    sql(url, "ANALYZE")
+    facts["rows"] = {r["t"]: r["n"] for r in sql(url, """
+        SELECT 'household' AS t, count(*) AS n FROM household UNION ALL SELECT 'need', count(*) FROM need
+        UNION ALL SELECT 'allocation', count(*) FROM allocation UNION ALL SELECT 'delivery', count(*) FROM delivery
+        UNION ALL SELECT 'donation', count(*) FROM donation UNION ALL SELECT 'data_access', count(*) FROM data_access
+    """)[0]}
+    facts["round_id"] = round_id
+    return facts
+
+
+# --------------------------------------------------------------------------------------------- server
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def server(env: dict[str, str], workers: int):
+    port = free_port()
+    log = tempfile.NamedTemporaryFile(prefix="jitu-bench-server-", suffix=".log", delete=False)  # noqa: SIM115
+    process = subprocess.Popen([JITU, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
+                               env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise SystemExit(f"the server ended; see {log.name}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                    break
+            time.sleep(0.5)
+        else:
+            raise SystemExit(f"the server did not answer in 120 s; see {log.name}")
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        print(f"(server log: {log.name})")
+
+
+def login(base: str, username: str, password: str) -> tuple[str, str]:
+    """A session of its own: returns (Cookie header, CSRF token)."""
+    with httpx.Client(base_url=base, timeout=30) as client:
+        client.get("/masuk")
+        token = client.cookies.get("jitu_csrf") or ""
+        answer = client.post("/masuk", data={"username": username, "password": password, "_csrf_token": token,
+                                             "next": "/beranda"})
+        if answer.status_code not in (302, 303) or "jitu_session" not in client.cookies:
+            raise SystemExit(f"log-in as {username} failed ({answer.status_code})")
+        cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+        return cookie, token
+
+
+def check(base: str, cookie: str, token: str, page: Page) -> int:
+    headers = {"Cookie": cookie}
+    if page.form is None:
+        return httpx.get(base + page.path, headers=headers, timeout=60).status_code
+    body = {**page.form, "_csrf_token": token}
+    return httpx.post(base + page.path, headers=headers, data=body, timeout=60).status_code
+
+
+LUA = """
+local sessions = {SESSIONS}
+local method, path, form = "{METHOD}", "{PATH}", "{FORM}"
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("idx", counter)
+end
+function init(args)
+  local s = sessions[((idx - 1) % #sessions) + 1]
+  local headers = {Cookie = s[1]}
+  local body = nil
+  if method == "POST" then
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    body = form .. "&_csrf_token=" .. s[2]
+  end
+  req = wrk.format(method, path, headers, body)
+end
+function request()
+  return req
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('RESULT {"requests": %d, "duration_us": %d, "p50": %d, "p95": %d, "p99": %d, ' ..
+    '"errors": %d}\\n', summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
+    latency:percentile(99), e.connect + e.read + e.write + e.status + e.timeout))
+end
+"""
+
+
+def lua_string(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def drive(base: str, page: Page, sessions: list[tuple[str, str]], concurrency: int, duration: int) -> dict[str, float]:
+    form = urllib.parse.urlencode(page.form) if page.form else ""
+    script = LUA.replace("{SESSIONS}", "{" + ", ".join(
+        f'{{"{lua_string(c)}", "{lua_string(urllib.parse.quote(t))}"}}' for c, t in sessions) + "}")
+    script = script.replace("{METHOD}", "POST" if page.form else "GET").replace("{PATH}", lua_string(page.path))
+    script = script.replace("{FORM}", lua_string(form))
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(["wrk", "-t", str(concurrency), "-c", str(concurrency), "-d", f"{duration}s",
+                           "--timeout", "10s", "-s", handle.name, base + page.path],
+                          capture_output=True, text=True, check=False)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    os.unlink(handle.name)
+    found = re.search(r"RESULT (\{.*\})", done.stdout)
+    if not found:
+        raise SystemExit(f"wrk gave no result for {page.path}:\n{done.stdout}\n{done.stderr}")
+    r = json.loads(found.group(1))
+    seconds = r["duration_us"] / 1e6
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"rps": r["requests"] / seconds, "p50": r["p50"] / 1000, "p95": r["p95"] / 1000, "p99": r["p99"] / 1000,
+            "errors": r["errors"], "requests": r["requests"], "wrk_cpu": 100 * cpu / seconds}
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--template", help="copy this template database (e.g. jitu_city_tpl), drop the copy after")
+    where.add_argument("--database-url", help="benchmark this PostgreSQL database (prepared where needed)")
+    parser.add_argument("--secret-key", default=os.environ.get("SECRET_KEY", TEMPLATE_SECRET))
+    parser.add_argument("--password", default=DEMO_PASSWORD, help="the demo accounts' password")
+    parser.add_argument("--concurrency", type=int, default=20, help="simultaneous users (sessions) per page")
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per page")
+    parser.add_argument("--web-workers", type=int, default=2, help="jitu serve --workers")
+    parser.add_argument("--only", default="", help="only pages whose role or label contains this text")
+    parser.add_argument("--keep", action="store_true", help="with --template: keep the copy")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install -y wrk")
+    if not 1 <= args.concurrency <= 200 or not 1 <= args.duration <= 120:
+        raise SystemExit("--concurrency 1..200 and --duration 1..120 s (a bounded load on loopback)")
+
+    copy = None
+    url = args.database_url
+    if args.template:
+        copy = f"jitu_bench_{os.getpid()}_{secrets.token_hex(2)}"
+        admin = "postgresql://postgres@127.0.0.1:5432/postgres"
+        sql(admin, f'CREATE DATABASE "{copy}" TEMPLATE "{args.template}"')
+        url = f"postgresql://postgres@127.0.0.1:5432/{copy}"
+    assert url
+    var_dir = tempfile.mkdtemp(prefix="jitu-bench-var-")
+    env = {**os.environ, "DATABASE_URL": url, "JITU_VAR_DIR": var_dir, "SECRET_KEY": args.secret_key,
+           "JITU_LANGUAGE": "id"}
+    env.pop("REDIS_URL", None)
+    try:
+        print(f"database {url.rsplit('/', 1)[1]}; load average {load()}", flush=True)
+        facts = prepare(url, env)
+        print(json.dumps(facts, default=str, indent=1), flush=True)
+        [[hh]] = sql(url, "SELECT min(id) AS id FROM household")
+        [[count]] = sql(url, "SELECT count(*) AS n FROM household")
+        chosen = [p for p in pages(int(str(hh["id"])), max(1, int(str(count["n"])) // 50 // 2))
+                  if not args.only or args.only in p.role or args.only in p.label]
+        with server(env, args.web_workers) as base:
+            sessions: dict[str, list[tuple[str, str]]] = {}
+            for role in sorted({p.role for p in chosen}):
+                sessions[role] = [login(base, ACCOUNTS[role], args.password) for _ in range(args.concurrency)]
+            for p in chosen:
+                status = check(base, *sessions[p.role][0], p)
+                if status != 200:
+                    raise SystemExit(f"{p.role} {p.path} answered {status}, not 200")
+            print(f"\n{args.concurrency} users per page, {args.duration} s each, jitu serve --workers "
+                  f"{args.web_workers}; load average before {load()}\n")
+            print(f"| role | page | req/s | p50 ms | p95 ms | p99 ms | errors | wrk CPU % |")
+            print("|---|---|---:|---:|---:|---:|---:|---:|")
+            for p in chosen:
+                r = drive(base, p, sessions[p.role], args.concurrency, args.duration)
+                mark = "" if r["p95"] < 200 else " ✗"
+                print(f"| {p.role} | {p.label} `{p.path}` | {r['rps']:.1f} | {r['p50']:.0f} | {r['p95']:.0f}{mark} | "
+                      f"{r['p99']:.0f} | {int(r['errors'])} | {r['wrk_cpu']:.0f} |", flush=True)
+            print(f"\nload average after {load()}")
+    finally:
+        shutil.rmtree(var_dir, ignore_errors=True)
+        if copy and not args.keep:
+            sql("postgresql://postgres@127.0.0.1:5432/postgres", f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()
