@@ -43,8 +43,8 @@ async def test_the_household_list_says_its_count_is_an_estimate(client, monkeypa
     from storage.tables import Household
     from tests.dbutil import login, make_account
 
-    await Household.insert(*[Household(kk_cipher=vault().encrypt(f"{3273000000000000 + i}"), kk_hash=f"h{i}", kelurahan_code="32.73.03.1001", address="",
-                                       desil=3) for i in range(120)])
+    await Household.insert(*[Household(kk_cipher=vault().encrypt(f"{3273000000000000 + i}"), kk_hash=f"h{i}",
+                                       kelurahan_code="32.73.03.1001", address="", desil=3) for i in range(120)])
     await Household.raw("ANALYZE household")
     monkeypatch.setattr(counting, "EXACT_UP_TO", 50)
     await make_account("dinsos_admin", "dinsos")
