@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     smtp_port: int = 25
     smtp_from: str = "jitu@dinsos.bandung.go.id"
 
+    api_rate_limit: int = Field(default=120, alias="JITU_API_RATE_LIMIT")
+    """Requests per minute per API token."""
     household_cap: int = 2_000_000
     """The most all offers together give one household in a period (rupiah)."""
     match_time_limit: float = 50.0

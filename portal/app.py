@@ -20,6 +20,7 @@ from litestar.exceptions import (
 )
 from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None, *, session_store: Store | None 
     csrf = CSRFConfig(
         secret=secret, cookie_name="jitu_csrf", header_name="x-csrftoken", cookie_samesite="lax",
         cookie_secure=settings.behind_https, cookie_httponly=False,
+        exclude=["/api/v1/"],  # token-authenticated only (portal/auth.py): no cookie a forged form could ride
     )
 
     async def start_pool() -> None:
@@ -151,14 +153,22 @@ def create_app(settings: Settings | None = None, *, session_store: Store | None 
             await engine.close_connection_pool()
 
     static = create_static_files_router(path="/static", directories=[HERE / "static"], opt={"public": True})
+    handlers = _route_handlers()
+    api = [h for h in handlers if isinstance(h, Router) and h.path.startswith("/api/v1")]
+    # the OpenAPI document describes the API only, never the HTML pages
+    pages = Router(path="/", route_handlers=[static, *[h for h in handlers if h not in api]], include_in_schema=False)
     return Litestar(
-        route_handlers=[static, *_route_handlers()],
+        route_handlers=[pages, *api],
         middleware=[session_config.middleware],
         stores={"sessions": store},
         csrf_config=csrf,
         openapi_config=OpenAPIConfig(
             title="jitu API", version="1",
-            openapi_router=Router(path="/api/schema", route_handlers=[], opt={"public": True}),
+            description="API Dinas Sosial Kota Bandung untuk instansi rujukan dan LKS. Otentikasi: "
+                        "`Authorization: Bearer <token>` (token dibuat Dinas Sosial di portal, /admin/token-api).",
+            openapi_router=Router(path="/api/v1/schema", route_handlers=[], opt={"public": True}),
+            security=[{"token": []}],
+            components=Components(security_schemes={"token": SecurityScheme(type="http", scheme="bearer")}),
         ),
         guards=[role_guard],
         template_config=TemplateConfig(instance=_template_engine()),

@@ -19,6 +19,8 @@ from marketplace.vocabulary import Role
 from storage.accounts import CurrentUser, load_user
 
 _hasher = PasswordHasher()
+API_PREFIX = "/api/v1/"
+"""Routes under this prefix authenticate by ``Authorization: Bearer`` token (``storage/api/tokens.py``)."""
 ALL_ROLES: tuple[str, ...] = tuple(r.value for r in Role)
 
 
@@ -48,6 +50,14 @@ async def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> Curren
     if "jitu_user" in state:
         return state["jitu_user"]  # type: ignore[no-any-return]
     user = None
+    if str(connection.scope.get("path", "")).startswith(API_PREFIX):
+        # the API knows tokens only (never the session cookie), so no page's session can be ridden there
+        from storage.api.tokens import authenticate
+
+        found = await authenticate(connection.headers.get("authorization"))
+        state["jitu_token"] = found[0] if found else None
+        state["jitu_user"] = found[1] if found else None
+        return state["jitu_user"]  # type: ignore[no-any-return]
     session = connection.scope.get("session")
     account_id = session.get("account_id") if isinstance(session, dict) else None
     if isinstance(account_id, int):

@@ -12,6 +12,7 @@ from litestar.handlers import HTTPRouteHandler
 
 from marketplace.vocabulary import Role
 from portal.app import create_app
+from portal.auth import API_PREFIX
 from tests.dbutil import csrf, login, make_account
 
 GUARD_REFUSAL = "Anda tidak berhak membuka halaman ini"
@@ -79,9 +80,38 @@ async def test_each_role_is_refused_where_it_does_not_belong(client, role):
     csrf(client)
     leaks = []
     for method, path, roles in _restricted():
+        if path.startswith(API_PREFIX):  # the API takes tokens only: a logged-in session is a stranger there
+            response = await _call(client, method, path)
+            if response.status_code != 401:
+                leaks.append(f"{method} {path} -> {response.status_code} (session on the API)")
+            continue
         if role in roles:
             continue
         response = await _call(client, method, path)
         if response.status_code != 403 or (path.startswith("/api/") is False and GUARD_REFUSAL not in response.text):
             leaks.append(f"{method} {path} -> {response.status_code}")
     assert leaks == []
+
+
+@pytest.mark.parametrize("role", ["office_staff", "lks_staff"])
+async def test_api_tokens_are_refused_where_they_do_not_belong_and_let_in_where_they_do(client, role):
+    """The API walked the same way, with a real token of each kind: the wrong kind gets 403 from the same
+    guard; the right kind passes the guard (whatever the route then answers, never 401/403/5xx)."""
+    from storage.accounts import load_user
+    from storage.api.tokens import create_token
+    from tests.dbutil import make_lks
+
+    admin = await load_user(await make_account("dinsos_admin", "admin-tokens"))
+    owner = {"office_code": "kesehatan"} if role == "office_staff" else {"lks_id": await make_lks()}
+    _, token = await create_token(admin, f"token {role}", **owner)
+    api = [(m, p, r) for m, p, r in _restricted() if p.startswith(API_PREFIX)]
+    assert {"/api/v1/referrals", "/api/v1/households"} <= {p for _, p, _ in api}
+    wrong = []
+    for method, path, roles in api:
+        response = await client.request(method, path, json={}, headers={"Authorization": f"Bearer {token}"})
+        if role in roles:
+            if response.status_code in (401, 403) or response.status_code >= 500:
+                wrong.append(f"{method} {path} -> {response.status_code} (should pass the guard)")
+        elif response.status_code != 403:
+            wrong.append(f"{method} {path} -> {response.status_code}")
+    assert wrong == []
