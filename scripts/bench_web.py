@@ -1,3 +1,4 @@
+# ruff: noqa: S603, S607, S608  (a local benchmark: runs jitu and wrk, SQL of its own literals)
 """Load benchmark of the portal at city scale on PostgreSQL: requests/s and p50/p95/p99 per page, per role.
 
 One command (the lead's re-run; makes its own copy of the city template and drops it afterwards):
@@ -39,7 +40,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,7 +58,8 @@ class Page:
     role: str
     label: str
     path: str
-    form: dict[str, str] | None = None  # POST body (CSRF token added per session)
+    form: dict[str, str] | None = None
+    """A search posted once per session (words never in a URL); the load is on the list it redirects to."""
 
 
 def pages(household_id: int, deep_page: int) -> list[Page]:
@@ -67,8 +68,8 @@ def pages(household_id: int, deep_page: int) -> list[Page]:
         Page("dinsos_admin", "beranda", "/beranda"),
         Page("dinsos_admin", "keluarga", "/registri/keluarga"),
         Page("dinsos_admin", f"keluarga hal {deep_page}", f"/registri/keluarga?hal={deep_page}"),
-        Page("dinsos_admin", "keluarga cari nama (POST)", "/registri/keluarga", {"nama": "Siti", "nomor": "",
-                                                                                 "kelurahan": ""}),
+        Page("dinsos_admin", "keluarga cari nama", "/registri/keluarga", {"nama": "Siti", "nomor": "",
+                                                                          "kelurahan": ""}),
         Page("dinsos_admin", "detail keluarga", f"/registri/keluarga/{household_id}"),
         Page("dinsos_admin", "kebutuhan terverifikasi", "/registri/kebutuhan?status=verified"),
         Page("dinsos_admin", "permohonan masuk", "/registri/kebutuhan?status=submitted"),
@@ -142,6 +143,7 @@ def prepare(url: str, env: dict[str, str]) -> dict[str, object]:
         print(f"… approving round #{round_id}: jitu allocations approve --round {round_id}", flush=True)
         out = jitu(env, "allocations", "approve", "--round", str(round_id), "--json")
         facts["approval"] = json.loads(out.strip().splitlines()[-1])
+        print(f"approval throughput: {json.dumps(facts['approval'])}; load average {load()}", flush=True)
     else:
         facts["approval"] = "round already decided (run on a fresh copy to measure the approval throughput)"
     [[deliveries]] = sql(url, "SELECT count(*) AS n FROM delivery")
@@ -179,7 +181,7 @@ def prepare(url: str, env: dict[str, str]) -> dict[str, object]:
         sql(url, """
             INSERT INTO data_access (occurred_at, account, username, role, household_id, purpose)
             SELECT now() - (g % 129600) * interval '1 minute', a.id, a.username, a.role,
-                   1 + (g * 7919) % 330000, 'daftar keluarga'
+                   1 + (g::bigint * 7919) % 330000, 'daftar keluarga'
             FROM generate_series(1, 1000000) g
             JOIN account a ON a.username = (ARRAY['dinsos', 'peksos', 'operator'])[1 + g % 3]
         """)
@@ -243,17 +245,23 @@ def login(base: str, username: str, password: str) -> tuple[str, str]:
         return cookie, token
 
 
-def check(base: str, cookie: str, token: str, page: Page) -> int:
-    headers = {"Cookie": cookie}
+def target(base: str, cookie: str, token: str, page: Page) -> str:
+    """The path this session loads: the page, or for a search the list its POST redirects to."""
     if page.form is None:
-        return httpx.get(base + page.path, headers=headers, timeout=60).status_code
-    body = {**page.form, "_csrf_token": token}
-    return httpx.post(base + page.path, headers=headers, data=body, timeout=60).status_code
+        return page.path
+    answer = httpx.post(base + page.path, headers={"Cookie": cookie}, data={**page.form, "_csrf_token": token},
+                        timeout=60)
+    if answer.status_code not in (302, 303):
+        raise SystemExit(f"search {page.path} answered {answer.status_code}, not a redirect to its results")
+    return answer.headers["location"]
+
+
+def check(base: str, cookie: str, path: str) -> int:
+    return httpx.get(base + path, headers={"Cookie": cookie}, timeout=60).status_code
 
 
 LUA = """
 local sessions = {SESSIONS}
-local method, path, form = "{METHOD}", "{PATH}", "{FORM}"
 local counter = 0
 function setup(thread)
   counter = counter + 1
@@ -261,13 +269,7 @@ function setup(thread)
 end
 function init(args)
   local s = sessions[((idx - 1) % #sessions) + 1]
-  local headers = {Cookie = s[1]}
-  local body = nil
-  if method == "POST" then
-    headers["Content-Type"] = "application/x-www-form-urlencoded"
-    body = form .. "&_csrf_token=" .. s[2]
-  end
-  req = wrk.format(method, path, headers, body)
+  req = wrk.format("GET", s[2], {Cookie = s[1]}, nil)
 end
 function request()
   return req
@@ -285,17 +287,16 @@ def lua_string(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def drive(base: str, page: Page, sessions: list[tuple[str, str]], concurrency: int, duration: int) -> dict[str, float]:
-    form = urllib.parse.urlencode(page.form) if page.form else ""
+def drive(base: str, page: Page, sessions: list[tuple[str, str]], duration: int) -> dict[str, float]:
+    """wrk with one connection per thread and one session per connection, each on its own path."""
     script = LUA.replace("{SESSIONS}", "{" + ", ".join(
-        f'{{"{lua_string(c)}", "{lua_string(urllib.parse.quote(t))}"}}' for c, t in sessions) + "}")
-    script = script.replace("{METHOD}", "POST" if page.form else "GET").replace("{PATH}", lua_string(page.path))
-    script = script.replace("{FORM}", lua_string(form))
+        f'{{"{lua_string(c)}", "{lua_string(p)}"}}' for c, p in sessions) + "}")
+    concurrency = len(sessions)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(["wrk", "-t", str(concurrency), "-c", str(concurrency), "-d", f"{duration}s",
-                           "--timeout", "10s", "-s", handle.name, base + page.path],
+                           "--timeout", "10s", "-s", handle.name, base + sessions[0][1]],
                           capture_output=True, text=True, check=False)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     os.unlink(handle.name)
@@ -355,16 +356,18 @@ def main() -> None:
             sessions: dict[str, list[tuple[str, str]]] = {}
             for role in sorted({p.role for p in chosen}):
                 sessions[role] = [login(base, ACCOUNTS[role], args.password) for _ in range(args.concurrency)]
-            for p in chosen:
-                status = check(base, *sessions[p.role][0], p)
+            paths: dict[int, list[tuple[str, str]]] = {}
+            for i, p in enumerate(chosen):
+                paths[i] = [(cookie, target(base, cookie, token, p)) for cookie, token in sessions[p.role]]
+                status = check(base, *paths[i][0])
                 if status != 200:
-                    raise SystemExit(f"{p.role} {p.path} answered {status}, not 200")
+                    raise SystemExit(f"{p.role} {paths[i][0][1]} answered {status}, not 200")
             print(f"\n{args.concurrency} users per page, {args.duration} s each, jitu serve --workers "
                   f"{args.web_workers}; load average before {load()}\n")
-            print(f"| role | page | req/s | p50 ms | p95 ms | p99 ms | errors | wrk CPU % |")
+            print("| role | page | req/s | p50 ms | p95 ms | p99 ms | errors | wrk CPU % |")
             print("|---|---|---:|---:|---:|---:|---:|---:|")
-            for p in chosen:
-                r = drive(base, p, sessions[p.role], args.concurrency, args.duration)
+            for i, p in enumerate(chosen):
+                r = drive(base, p, paths[i], args.duration)
                 mark = "" if r["p95"] < 200 else " ✗"
                 print(f"| {p.role} | {p.label} `{p.path}` | {r['rps']:.1f} | {r['p50']:.0f} | {r['p95']:.0f}{mark} | "
                       f"{r['p99']:.0f} | {int(r['errors'])} | {r['wrk_cpu']:.0f} |", flush=True)

@@ -407,14 +407,24 @@ async def household_detail(user: CurrentUser, household_id: int) -> dict[str, An
         m.pop("nik_hash")
     need_rows = await Need.select(*Need.all_columns(), Need.request.ticket_code.as_alias("ticket")).where(
         Need.household == household_id).order_by(Need.id)
-    for n in need_rows:
-        n["coverage"] = await coverage_of(n)
-        n["events"] = await NeedEvent.select().where(NeedEvent.need == n["id"]).order_by(NeedEvent.id)
-        n["evidence"] = await EvidenceFile.select(EvidenceFile.filename, EvidenceFile.size).where(
-            EvidenceFile.need == n["id"])
+    # one query per kind of detail for all the household's needs, not one per need
+    need_ids = [n["id"] for n in need_rows] or [0]
+    events: dict[int, list[dict[str, Any]]] = {}
+    for e in await NeedEvent.select().where(NeedEvent.need.is_in(need_ids)).order_by(NeedEvent.id):
+        events.setdefault(e["need"], []).append(e)
+    evidence: dict[int, list[dict[str, Any]]] = {}
+    for f in await EvidenceFile.select(EvidenceFile.need, EvidenceFile.filename, EvidenceFile.size).where(
+            EvidenceFile.need.is_in(need_ids)).order_by(EvidenceFile.id):
+        evidence.setdefault(f["need"], []).append({"filename": f["filename"], "size": f["size"]})
     aid = await GovernmentAid.select(*GovernmentAid.all_columns(), GovernmentAid.program.name.as_alias("program_name")
                                      ).where(GovernmentAid.household == household_id).order_by(
         GovernmentAid.period, ascending=False)
+    period = current_period()
+    for n in need_rows:
+        n["coverage"] = rules.coverage(n["amount"], [(a["program"], a["amount"]) for a in aid
+                                                     if a["kind"] == n["kind"] and a["period"] == period])
+        n["events"] = events.get(n["id"], [])
+        n["evidence"] = evidence.get(n["id"], [])
     return {"household": hh, "members": members, "needs": need_rows, "aid": aid}
 
 
