@@ -42,6 +42,7 @@ from matching.instance import (
     Unmatched,
     parse_instance,
 )
+from matching.marginal import marginal_values
 
 # CP-SAT deterministic time units granted per second of ``time_limit``. Measured on the 2-core
 # benchmark machine: one unit takes 1.5-2.8 s of wall time including building the models in Python.
@@ -244,6 +245,9 @@ def _solve(instance: Instance, settings: SolverSettings, start: float) -> Result
     info["lp_value"] = flow.lp_value
     bound = flow.bound
     t = time.perf_counter()
+    info["marginal_values"] = [m.to_json() for m in marginal_values(instance, prep, flow)]
+    info["marginal_s"] = round(time.perf_counter() - t, 3)
+    t = time.perf_counter()
     assign = lp_rounding(prep, flow)
     greedy_assign = baseline(prep)
     if objective(prep, greedy_assign) > objective(prep, assign):
@@ -272,6 +276,7 @@ def _solve_huge(instance: Instance, prep: Prepared, start: float, info: dict[str
     assign = max(by_priority, by_density, key=lambda a: objective(prep, a))
     bound = sum(int(p) for p in prep.priority[prep.cls != NO_CLASS].tolist())
     info["method"] = "greedy (amounts too large for the models)"
+    info["marginal_values"] = []
     return extract(instance, prep, assign, bound, time.perf_counter() - start, info)
 
 
