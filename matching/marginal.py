@@ -80,10 +80,10 @@ def marginal_values(
     idx, density = idx[order], density[order]
     g = groups[idx]
     amounts = take[idx].astype(np.float64)
-    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]).tolist() if len(g) else []
+    cuts = [*(np.flatnonzero(np.r_[True, g[1:] != g[:-1]]).tolist() if len(g) else []), len(g)]
     out: list[MarginalValue] = []
     stats: dict[int, tuple[float, float, float, int, int]] = {}
-    for s, e in zip(starts, [*starts[1:], len(g)], strict=True):
+    for s, e in zip(cuts[:-1], cuts[1:], strict=True):
         a = amounts[s:e]
         before = np.concatenate([[0.0], np.cumsum(a)[:-1]])
         used = np.clip(budget - before, 0, a)  # rupiah of the budget each need gets, best first
