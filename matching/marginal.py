@@ -18,6 +18,7 @@ missing. Plain numbers out; nothing here knows about the database.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -83,7 +84,7 @@ def marginal_values(
     cuts = [*(np.flatnonzero(np.r_[True, g[1:] != g[:-1]]).tolist() if len(g) else []), len(g)]
     out: list[MarginalValue] = []
     stats: dict[int, tuple[float, float, float, int, int]] = {}
-    for s, e in zip(cuts[:-1], cuts[1:], strict=True):
+    for s, e in pairwise(cuts):
         a = amounts[s:e]
         before = np.concatenate([[0.0], np.cumsum(a)[:-1]])
         used = np.clip(budget - before, 0, a)  # rupiah of the budget each need gets, best first
