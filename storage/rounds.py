@@ -30,6 +30,7 @@ from marketplace.rounds import (
 from marketplace.settings import Settings, get_settings
 from matching import SolverSettings
 from storage.jobs import JobContext, job_handler
+from storage.marginal import put_marginal_values
 from storage.objects import make_object_store
 from storage.tables import (
     Allocation,
@@ -145,6 +146,7 @@ async def run_round(period: str, actor: str, started_by: int | None = None, prog
     instance_key, result_key = f"{folder}/instance.json", f"{folder}/result.json"
     store.put(instance_key, json.dumps(instance, ensure_ascii=False).encode(), "application/json")
     store.put(result_key, json.dumps(result.to_json(), ensure_ascii=False).encode(), "application/json")
+    put_marginal_values(store, result_key, result.info)  # where Rp 1 juta more helps most (issue 10)
     try:
         summary = await _store_round(period, actor, started_by, instance_key, result_key, result, proposals,
                                      refusals, lks_of_offer, len(instance["needs"]), len(instance["offers"]))

@@ -14,7 +14,8 @@ from marketplace.offers import OfferError, OfferInvalid, parse_offer
 from marketplace.vocabulary import KIND_LABELS, Role
 from portal.auth import provide_user, roles
 from portal.web import menu
-from portal.web.common import page
+from portal.web.common import language_of, page
+from portal.web.where_needed import staff_context
 from storage import lks as lks_store
 from storage import offers as offer_store
 from storage.accounts import CurrentUser
@@ -52,7 +53,8 @@ async def offer_list(request: Request[Any, Any, Any]) -> Template:
 @get("/lks-saya/penawaran/baru", opt=STAFF)
 async def offer_form(request: Request[Any, Any, Any]) -> Template:
     _user, lks = await staff_lks(request)
-    return await page(request, "offers/form.html", **_form_context(lks=lks, errors={}, values={}, areas=[], ppks=[]))
+    return await page(request, "offers/form.html", **_form_context(lks=lks, errors={}, values={}, areas=[], ppks=[]),
+                      **await staff_context(language_of(request)))
 
 
 @post("/lks-saya/penawaran/baru", opt=STAFF)
@@ -66,7 +68,8 @@ async def offer_create(request: Request[Any, Any, Any]) -> Template | Redirect:
     except OfferInvalid as exc:
         values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
         return await page(request, "offers/form.html", status_code=400,
-                          **_form_context(lks=lks, errors=exc.errors, values=values, areas=areas, ppks=ppks))
+                          **_form_context(lks=lks, errors=exc.errors, values=values, areas=areas, ppks=ppks),
+                          **await staff_context(language_of(request)))
     offer_id = await offer_store.create_offer(lks["id"], data, user.username)
     return Redirect(path=f"/lks-saya/penawaran/{offer_id}")
 

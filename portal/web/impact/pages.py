@@ -15,6 +15,7 @@ from litestar.response import Response, Template
 from portal.auth import PUBLIC
 from portal.web.common import language_of, page
 from portal.web.impact import charts, views
+from portal.web.where_needed import public_context
 from storage.impact.snapshot import figures
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -37,6 +38,7 @@ async def impact(request: Request[Any, Any, Any]) -> Template:
         funnel_chart=charts.funnel("Tahapan kebutuhan", [(lbl, f) for _k, lbl, f in stages]),
         any_hidden=_any_hidden(months, kinds, kecamatan, stages),
         reached=sum(1 for _k, _l, f in kecamatan if f.hidden or f.count),
+        **await public_context(lang),  # "di mana bantuan paling dibutuhkan sekarang" (issue 10)
     )
 
 
