@@ -146,7 +146,6 @@ async def run_round(period: str, actor: str, started_by: int | None = None, prog
     instance_key, result_key = f"{folder}/instance.json", f"{folder}/result.json"
     store.put(instance_key, json.dumps(instance, ensure_ascii=False).encode(), "application/json")
     store.put(result_key, json.dumps(result.to_json(), ensure_ascii=False).encode(), "application/json")
-    put_marginal_values(store, result_key, result.info)  # where Rp 1 juta more helps most (issue 10)
     try:
         summary = await _store_round(period, actor, started_by, instance_key, result_key, result, proposals,
                                      refusals, lks_of_offer, len(instance["needs"]), len(instance["offers"]))
@@ -154,6 +153,7 @@ async def run_round(period: str, actor: str, started_by: int | None = None, prog
         store.delete(instance_key)
         store.delete(result_key)
         raise
+    put_marginal_values(store, result_key, result.info)  # once the round is stored: where Rp 1 juta helps most
     await report(100, "Selesai")
     return summary
 
