@@ -187,10 +187,11 @@ async def _funnel(period: str | None, lks_month: ProtectedTable[str, str], facts
     covered = 0
     if aid_periods:
         usable = [p["period"] for p in aid_periods if p["period"] <= period] or [aid_periods[-1]["period"]]
-        covered = len(await Need.raw(
-            "SELECT DISTINCT n.id FROM need n JOIN government_aid g ON g.household = n.household "
-            "AND g.kind = n.kind AND g.period = {} WHERE n.status IN ('verified', 'matched', 'approved')",
-            usable[-1]))
+        rows = await Need.raw(
+            "SELECT COUNT(*) AS n FROM need n WHERE n.status IN ('verified', 'matched', 'approved') AND EXISTS "
+            "(SELECT 1 FROM government_aid g WHERE g.household = n.household AND g.kind = n.kind "
+            "AND g.period = {})", usable[-1])
+        covered = int(rows[0]["n"]) if rows else 0
     stages = {
         "verified": int(rnd["needs_count"]),
         "government": covered,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date
 
 from openpyxl import load_workbook
 
@@ -28,7 +29,8 @@ async def test_command_center_and_monthly_excel_totals(client) -> None:
     page = await client.get("/pusat-komando")
     assert page.status_code == 200 and "Cakupan per kecamatan" in page.text and "<svg" in page.text
     assert "LKS dengan penyaluran terlambat" in page.text and "style=" not in page.text
-    overdue = await Allocation.count().where((Allocation.status == "approved") & (Allocation.deliver_by < "2026-11-01"))
+    overdue = await Allocation.count().where(
+        (Allocation.status == "approved") & (Allocation.deliver_by < date(2026, 11, 1)))
     assert overdue > 0  # the newest seeded period leaves some approved and never delivered
     assert (await client.get("/pusat-komando/kecamatan/32.73.03")).status_code == 200
     assert (await client.get("/pusat-komando/kecamatan/99.99.99")).status_code == 404
