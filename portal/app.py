@@ -166,7 +166,8 @@ def create_app(settings: Settings | None = None, *, session_store: Store | None 
             title="jitu API", version="1",
             description="API Dinas Sosial Kota Bandung untuk instansi rujukan dan LKS. Otentikasi: "
                         "`Authorization: Bearer <token>` (token dibuat Dinas Sosial di portal, /admin/token-api).",
-            openapi_router=Router(path="/api/v1/schema", route_handlers=[], opt={"public": True}),
+            openapi_router=Router(path="/api/v1/schema", route_handlers=[], opt={"public": True},
+                                  include_in_schema=False),
             security=[{"token": []}],
             components=Components(security_schemes={"token": SecurityScheme(type="http", scheme="bearer")}),
         ),
