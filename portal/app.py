@@ -18,7 +18,6 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ValidationException,
 )
-from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -34,8 +33,8 @@ from marketplace.vocabulary import KIND_LABELS, PPKS_TYPES, ROLE_LABELS, SENSITI
 from portal.auth import role_guard
 from portal.i18n import translate
 from portal.security import security_headers_hook
-from portal.sessions import DatabaseSessionStore
-from portal.web.common import language_of, rupiah
+from portal.sessions import DatabaseSessionStore, RotatingSessionConfig
+from portal.web.common import MAX_ID, language_of, rupiah
 from storage.counting import describe
 
 log = logging.getLogger("jitu")
@@ -117,7 +116,27 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     return _server_error(request, exc)
 
 
+def _out_of_range(exc: BaseException) -> bool:
+    """A number too large for the database column (SQLite OverflowError, PostgreSQL int4/int8 range)."""
+    text = str(exc).lower()
+    return isinstance(exc, OverflowError) or (
+        type(exc).__module__.startswith("asyncpg") and ("out of range" in text or "out of int" in text)
+    )
+
+
+async def _bounded_path_ids(request: Request[Any, Any, Any]) -> None:
+    """``before_request``: an int path id beyond any stored id (serial int4) or below 1 names nothing."""
+    for value in request.path_params.values():
+        if isinstance(value, int) and not 0 <= value <= MAX_ID:
+            raise NotFoundException("Data tidak ditemukan")
+
+
 def _server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if _out_of_range(exc):
+        # the last line of defence: a route that forgot a bound answers 400, not 500
+        log.warning("number out of range on %s %s: %s", request.method, request.url.path, exc)
+        return _error_page(request, 400, "Permintaan tidak dapat diproses",
+                           "Angka yang dikirim di luar batas yang diterima.")
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _error_page(
         request, 500, "Terjadi kesalahan", "Maaf, terjadi kesalahan pada sistem. Kejadian ini sudah dicatat."
@@ -132,7 +151,7 @@ def create_app(settings: Settings | None = None, *, session_store: Store | None 
 
         session_store = RedisStore.with_client(url=settings.redis_url, namespace="jitu-session")
     store = session_store or DatabaseSessionStore()
-    session_config = ServerSideSessionConfig(
+    session_config = RotatingSessionConfig(
         store="sessions", key="jitu_session", max_age=SESSION_SECONDS, httponly=True,
         samesite="lax", secure=settings.behind_https, renew_on_access=True,
     )
@@ -181,6 +200,7 @@ def create_app(settings: Settings | None = None, *, session_store: Store | None 
             Exception: _server_error,
         },
         before_send=[security_headers_hook(settings)],
+        before_request=_bounded_path_ids,
         on_startup=[start_pool],
         on_shutdown=[close_pool],
         debug=settings.debug,

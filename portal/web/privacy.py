@@ -12,7 +12,7 @@ from litestar.response import Template
 from marketplace.vocabulary import Role
 from portal.auth import roles
 from portal.web import menu
-from portal.web.common import PAGE_SIZE, page, page_count, page_number
+from portal.web.common import PAGE_SIZE, page, page_count, page_number, parse_id
 from storage.counting import count_rows
 from storage.tables import DataAccess
 
@@ -36,8 +36,8 @@ async def access_log(request: Request[Any, Any, Any]) -> Template:
     where = []
     if username:
         where.append(DataAccess.username == username)
-    if household.isdigit():
-        where.append(DataAccess.household_id == int(household))
+    if parse_id(household) is not None:
+        where.append(DataAccess.household_id == parse_id(household))
     if start:
         where.append(DataAccess.occurred_at >= datetime.combine(start, time.min))
     if end:

@@ -26,7 +26,7 @@ from marketplace.settings import get_settings
 from marketplace.vocabulary import Kind, Role
 from portal.auth import provide_user, roles
 from portal.web import menu, searches
-from portal.web.common import page
+from portal.web.common import page, page_number, parse_page
 from storage import registry
 from storage import registry_import as imports
 from storage.access import log_access
@@ -49,10 +49,12 @@ menu.add("/registri/program", "Program bantuan pemerintah", Role.DINSOS_ADMIN)
 
 
 def _int(value: Any, default: int = 0) -> int:
+    """A whole number from a form (``1.500.000`` allowed); the default when absent or beyond int8."""
     try:
-        return int(str(value).replace(".", "").strip())
+        number = int(str(value).replace(".", "").strip())
     except (TypeError, ValueError):
         return default
+    return number if abs(number) < 2**63 else default
 
 
 def _kelurahan_options() -> list[tuple[str, str]]:
@@ -81,7 +83,7 @@ async def households(request: Request[Any, Any, Any]) -> Template:
     """The list, filtered by a search remembered under ``?cari=`` (see ``portal.web.searches``)."""
     found = searches.params(request, SEARCH_WORDS)
     number, name = found.get("nomor", ""), found.get("nama", "")
-    return await _household_list(request, number, name, found.get("kelurahan", ""), _int(found.get("hal"), 1),
+    return await _household_list(request, number, name, found.get("kelurahan", ""), parse_page(found.get("hal")),
                                  bool(number or name))
 
 
@@ -140,7 +142,7 @@ async def needs_list(request: Request[Any, Any, Any]) -> Template:
     status = request.query_params.get("status", "submitted")
     if status not in rules.STATUS_LABELS:
         status = "submitted"
-    page_no = _int(request.query_params.get("hal"), 1)
+    page_no = page_number(request, "hal")
     rows, total = await registry.needs_queue(user, status, page_no)
     return await page(request, "registry/needs.html", rows=rows, total=total, status=status, page_no=page_no,
                       pages=max(1, -(-total // registry.PAGE_SIZE)), statuses=rules.STATUS_LABELS,
