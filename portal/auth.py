@@ -16,6 +16,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 
 from marketplace.vocabulary import Role
+from storage import logins
 from storage.accounts import CurrentUser, load_user
 
 _hasher = PasswordHasher()
@@ -60,8 +61,14 @@ async def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> Curren
         return state["jitu_user"]  # type: ignore[no-any-return]
     session = connection.scope.get("session")
     account_id = session.get("account_id") if isinstance(session, dict) else None
-    if isinstance(account_id, int):
+    if isinstance(account_id, int) and isinstance(session, dict):
         user = await load_user(account_id)
+        sid = session.get("sid")
+        # a session ended from the sessions page, by a password change, or opened for another role
+        if user is not None and (not isinstance(sid, str) or session.get("role") != user.role
+                                 or not await logins.session_alive(account_id, sid)):
+            user = None
+            session.clear()
     state["jitu_user"] = user
     return user
 

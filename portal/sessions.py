@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from litestar.connection import ASGIConnection
+from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.stores.base import Store
 
 from storage.tables import WebSession
@@ -63,3 +67,53 @@ def _aware(at: datetime) -> datetime:
 
 def _expired(at: datetime | None) -> bool:
     return at is not None and _aware(at) <= datetime.now(UTC)
+
+
+ROTATE = "jitu_rotate_session"
+_NEW_ID = "jitu_new_session_id"
+
+
+class RotatingSessionBackend(ServerSideSessionBackend):
+    """Server-side sessions that never adopt an id the server did not issue (session fixation, ASVS
+    3.2.1), and that move to a fresh id when asked (``rotate_session``: at log-in, at the second factor).
+
+    Litestar's backend keeps whatever id the cookie carries and stores data under it, so an id planted
+    in a victim's browser before log-in would stay valid after it. Here an id unknown to the store is
+    replaced, and on rotation the old id's data is deleted.
+    """
+
+    async def load_from_connection(self, connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any]:
+        session_id = connection.cookies.get(self.config.key)
+        if session_id and session_id != "null":
+            store = self.config.get_store_from_app(connection.scope["app"])
+            data = await self.get(session_id, store=store)
+            if data is not None:
+                return self.deserialize_data(data)
+            connection.scope.setdefault("state", {})[ROTATE] = True  # an id we never issued (or expired)
+        return {}
+
+    def get_session_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+        state = connection.scope.setdefault("state", {})
+        if state.get(ROTATE):
+            if not state.get(_NEW_ID):
+                state[_NEW_ID] = self.generate_session_id()
+            return str(state[_NEW_ID])
+        return super().get_session_id(connection)
+
+    async def store_in_message(self, scope_session: Any, message: Any,
+                               connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+        state = connection.scope.setdefault("state", {})
+        old = connection.cookies.get(self.config.key)
+        if state.get(ROTATE) and old and old != "null":
+            await self.delete(old, store=self.config.get_store_from_app(connection.scope["app"]))
+        await super().store_in_message(scope_session, message, connection)
+
+
+@dataclass
+class RotatingSessionConfig(ServerSideSessionConfig):
+    _backend_class = RotatingSessionBackend  # type: ignore[assignment]
+
+
+def rotate_session(request: Any) -> None:
+    """The response to this request carries a new session id; the old one stops working."""
+    request.scope.setdefault("state", {})[ROTATE] = True

@@ -93,6 +93,35 @@ class WebSession(Table, tablename="web_session"):
     expires_at = Timestamptz(null=True, default=None, index=True)
 
 
+class AccountSession(Table, tablename="account_session"):
+    """One logged-in session of an account, so the account can list and end its sessions (ASVS 3.3).
+
+    ``sid`` is a random id kept inside the server-side session data, not the cookie value (the cookie
+    changes at log-in and at every step up; this row does not). A session whose row is gone is ended.
+    """
+
+    id = Serial(primary_key=True)
+    account = ForeignKey(references=Account, index=True)
+    sid = Varchar(length=64, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_seen_at = Timestamptz(default=TimestamptzNow())
+    ip = Varchar(length=64, default="")
+    user_agent = Varchar(length=200, default="")
+
+
+class LoginThrottle(Table, tablename="login_throttle"):
+    """Failed log-ins per account name and per client address: growing delays, then a lock (ASVS 2.2.1)."""
+
+    id = Serial(primary_key=True)
+    key = Varchar(length=160, unique=True)
+    """``account:<username>`` or ``ip:<address>``."""
+    failures = Integer(default=0)
+    last_failure_at = Timestamptz(null=True, default=None)
+    wait_until = Timestamptz(null=True, default=None)
+    locked = Boolean(default=False, index=True)
+    locked_at = Timestamptz(null=True, default=None)
+
+
 class AuditEvent(Table, tablename="audit_event"):
     """Append-only; chained by keyed hash (``marketplace/audit.py``)."""
 
@@ -598,5 +627,5 @@ ALL_TABLES: list[type[Table]] = [
     ServiceRequest, Need, NeedEvent, EvidenceFile, GovernmentProgram, GovernmentAid, LksDocument,
     Offer, Campaign, Donor, Donation, StripeEvent, MatchingRound, Allocation, UnmatchedNeed,
     LedgerEntry, Delivery, DeliveryPhoto, Notification, Job, ImpactSnapshot, LksReport, Referral, ReferralEvent,
-    ApiToken, DuplicateDismissal, Complaint, ComplaintEvent, ComplaintFile,
+    ApiToken, DuplicateDismissal, Complaint, ComplaintEvent, ComplaintFile, AccountSession, LoginThrottle,
 ]

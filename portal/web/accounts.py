@@ -11,9 +11,11 @@ from litestar.response import Redirect, Template
 from marketplace.audit import AuditEvent
 from marketplace.vocabulary import Role
 from portal.auth import ANY_ROLE, PUBLIC, current_user, hash_password, verify_password
-from portal.i18n import LANGUAGES
+from portal.i18n import LANGUAGES, translate
+from portal.sessions import rotate_session
 from portal.web import menu
-from portal.web.common import page
+from portal.web.common import client_ip, language_of, page
+from storage import logins
 from storage.accounts import find_by_username
 from storage.counting import count_rows
 from storage.tables import Account, Allocation, Donation, Household, Lks, Need, Notification
@@ -46,25 +48,48 @@ async def login_form(request: Request[Any, Any, Any]) -> Template:
     return await page(request, "login.html", next=target, error=None, username="")
 
 
+WRONG = "Nama pengguna atau kata sandi salah."
+LOCKED = ("Masuk dengan nama ini atau dari alamat ini dikunci karena terlalu banyak percobaan yang gagal. "
+          "Hubungi admin Dinas Sosial untuk membukanya.")
+WAIT = "Terlalu banyak percobaan yang gagal. Coba lagi dalam {n} detik."
+
+
 @post("/masuk", opt=PUBLIC, name="login_submit")
 async def login_submit(request: Request[Any, Any, Any]) -> Template | Redirect:
+    """Same answer for an unknown name and a wrong password; throttled per name and per address."""
     form = await request.form()
-    username = str(form.get("username", "")).strip()
-    password = str(form.get("password", ""))
+    username = str(form.get("username", "")).strip()[:80]
+    password = str(form.get("password", ""))[:1024]
     target = _safe_next(str(form.get("next", "")))
+    address = client_ip(request)
+    verdict = await logins.check(username, address)
+    if not verdict.allowed:
+        async with unit_of_work() as uow:
+            await uow.record(AuditEvent(username or "-", "auth.login_throttled", "account", username or "-", None,
+                                        {"address": address, "locked": verdict.locked}))
+        error = LOCKED if verdict.locked else translate(WAIT, language_of(request)).format(n=verdict.wait_seconds)
+        return await page(request, "login.html", status_code=429, next=target, username=username, error=error)
     row = await find_by_username(username) if username else None
     ok = verify_password(row["password_hash"] if row else _DUMMY_HASH, password) and bool(row and row["active"])
     if not ok or row is None:
+        await logins.record_failure(username, address)
         async with unit_of_work() as uow:
             await uow.record(AuditEvent(username or "-", "auth.login_failed", "account", username or "-"))
-        return await page(request, "login.html", status_code=401, next=target, username=username,
-                          error="Nama pengguna atau kata sandi salah.")
-    request.clear_session()
-    request.set_session({"account_id": row["id"], "lang": row["language"] or "id"})
+        return await page(request, "login.html", status_code=401, next=target, username=username, error=WRONG)
+    await logins.record_success(username)
+    await start_session(request, row)
     async with unit_of_work() as uow:
         await Account.update({Account.last_login_at: datetime.now(UTC)}).where(Account.id == row["id"])
         await uow.record(AuditEvent(row["username"], "auth.login", "account", str(row["id"])))
     return Redirect(path=target)
+
+
+async def start_session(request: Request[Any, Any, Any], row: dict[str, Any]) -> None:
+    """A fresh session id (ASVS 3.2.1) and a registry row the account can see and end (ASVS 3.3)."""
+    sid = await logins.open_session(row["id"], client_ip(request), request.headers.get("user-agent", ""))
+    request.clear_session()
+    request.set_session({"account_id": row["id"], "role": row["role"], "sid": sid, "lang": row["language"] or "id"})
+    rotate_session(request)
 
 
 @post("/keluar", opt=ANY_ROLE, name="logout")
@@ -73,6 +98,9 @@ async def logout(request: Request[Any, Any, Any]) -> Redirect:
     if user:
         async with unit_of_work() as uow:
             await uow.record(AuditEvent(user.username, "auth.logout", "account", str(user.id)))
+    sid = request.session.get("sid")
+    if isinstance(sid, str):
+        await logins.forget_session(sid)
     request.clear_session()
     return Redirect(path="/masuk")
 
