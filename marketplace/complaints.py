@@ -62,6 +62,8 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     "close": (frozenset({C.FILED, C.TRIAGED, C.ANSWERED}), C.CLOSED),
 }
 ASSIGNEE_KINDS = ("office", "lks", "dinsos")
+COMPLAINT_OFFICES = tuple(code for code in OFFICE_BY_CODE if code != "dinsos")
+"""Offices a complaint can be passed to; Dinsos itself is the ``dinsos`` assignee, not an office."""
 FILE_LIMIT = 10
 """Complaints per client IP per minute."""
 MAX_FILES = 3
@@ -151,7 +153,7 @@ def step(status: str, action: str, *, text: str = "", category: str = "", assign
         if assignee_kind not in ASSIGNEE_KINDS:
             raise ComplaintError("Pilih kepada siapa pengaduan diteruskan: instansi, LKS, atau Dinas Sosial.")
         if assignee_kind == "office":
-            if office not in OFFICE_BY_CODE:
+            if office not in COMPLAINT_OFFICES:
                 raise ComplaintError("Pilih instansi yang dikenal.")
             return Step(status, target, text, f"Diteruskan ke {OFFICE_BY_CODE[office].short_name}",
                         "office", office)

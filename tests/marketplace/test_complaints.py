@@ -46,3 +46,9 @@ def test_requester_reports_only_a_recorded_delivery():
     for status in ("disputed", "confirmed"):
         with pytest.raises(DeliveryError):
             requester_reports_missing(status)
+
+
+def test_dinsos_is_an_assignee_not_an_office():
+    with pytest.raises(c.ComplaintError):
+        c.step("triaged", "assign", assignee_kind="office", office="dinsos")
+    assert c.step("triaged", "assign", assignee_kind="office", office="pppa").assignee_office == "pppa"

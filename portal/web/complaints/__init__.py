@@ -110,7 +110,8 @@ async def _detail_page(request: Request[Any, Any, Any], complaint_id: int, statu
         raise NotFoundException("Pengaduan tidak ditemukan")
     return await page(request, "complaints/detail.html", status_code=status_code, error=error, c=row,
                       label=rules.label, category_label=rules.category_label, categories=rules.CATEGORIES,
-                      actions=rules.ACTIONS, offices=OFFICES, lks_options=await service.verified_lks(),
+                      actions=rules.ACTIONS, offices=[o for o in OFFICES if o.code in rules.COMPLAINT_OFFICES],
+                      lks_options=await service.verified_lks(),
                       name_of=name_of)
 
 
