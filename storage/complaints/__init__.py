@@ -18,6 +18,7 @@ from marketplace.delivery import DeliveryError, allocation_status_for, requester
 from marketplace.needs import normalise_ticket
 from storage import registry
 from storage.accounts import CurrentUser
+from storage.counting import count_rows
 from storage.crypto import vault
 from storage.objects import make_object_store
 from storage.tables import (
@@ -180,7 +181,7 @@ async def list_complaints(status: str = "", category: str = "", lks_id: int = 0,
         where &= Complaint.category == category
     if lks_id:
         where &= Complaint.lks == lks_id
-    total = await Complaint.count().where(where)
+    total = await count_rows(Complaint, where)
     rows = await Complaint.select(
         Complaint.id, Complaint.ticket_code, Complaint.category, Complaint.status, Complaint.anonymous,
         Complaint.kelurahan_code, Complaint.created_at, Complaint.updated_at, Complaint.lks._.name.as_alias("lks_name"),

@@ -20,6 +20,7 @@ from marketplace.resident_requests import RequestError, RequestStatus, ResidentR
 from marketplace.vocabulary import DINSOS_ROLES, Role
 from storage import registry
 from storage.accounts import CurrentUser
+from storage.counting import count_rows
 from storage.crypto import vault
 from storage.duplicates import find_candidates
 from storage.tables import DuplicateDismissal, Household, Member, Need, ServiceRequest
@@ -106,7 +107,7 @@ async def received(user: CurrentUser, status: str = S.RECEIVED, after: int = 0) 
     """Requests from residents of the user's kelurahan (all for Dinsos) by status, oldest first, keyset-paged."""
     where = _scope(user) & (ServiceRequest.status == status) & (ServiceRequest.channel.is_in(["warga", "puskesos"]))
     where &= ServiceRequest.consent_version != ""
-    total = await ServiceRequest.count().where(where)
+    total = await count_rows(ServiceRequest, where)
     rows = await ServiceRequest.select(
         ServiceRequest.id, ServiceRequest.ticket_code, ServiceRequest.kelurahan_code, ServiceRequest.applicant_name,
         ServiceRequest.channel, ServiceRequest.created_at, ServiceRequest.kind, ServiceRequest.ppks,
