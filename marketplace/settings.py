@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     """How often (seconds) a worker looks for jobs lost by dead workers."""
     job_concurrency: int = Field(default=2, ge=1, le=32)
     """Jobs one worker process runs at the same time."""
+    selection_batch: int = Field(default=2000, ge=1, le=10_000)
+    """Allocations per transaction when Dinsos decides a whole selection (``storage/decisions``)."""
     round_schedule: str = ""
     """Cron expression (UTC) for the automatic monthly matching round, e.g. ``0 1 1 * *``; empty: none."""
 

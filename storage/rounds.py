@@ -29,6 +29,7 @@ from marketplace.rounds import (
 )
 from marketplace.settings import Settings, get_settings
 from matching import SolverSettings
+from storage import setwise
 from storage.jobs import JobContext, job_handler
 from storage.marginal import put_marginal_values
 from storage.objects import make_object_store
@@ -38,7 +39,6 @@ from storage.tables import (
     Lks,
     MatchingRound,
     Need,
-    NeedEvent,
     Offer,
     UnmatchedNeed,
 )
@@ -154,6 +154,7 @@ async def run_round(period: str, actor: str, started_by: int | None = None, prog
         store.delete(result_key)
         raise
     put_marginal_values(store, result_key, result.info)  # once the round is stored: where Rp 1 juta helps most
+    await _analyze()
     await report(100, "Selesai")
     return summary
 
@@ -180,27 +181,16 @@ async def _store_round(period: str, actor: str, started_by: int | None, instance
             needs_count=needs_count, offers_count=offers_count, matched_count=len(proposals),
         )).returning(MatchingRound.id)
         round_id = int(rows[0]["id"])
-        for chunk in _chunks(proposals):
-            await Allocation.insert(*[
-                Allocation(round=round_id, need=p.need_id, offer=p.offer_id, lks=lks_of_offer[p.offer_id],
-                           amount=p.amount, priority=p.priority, explanation=p.explanation, status="proposed")
-                for p in chunk])
-        for chunk in _chunks(refusals):
-            await UnmatchedNeed.insert(*[
-                UnmatchedNeed(round=round_id, need=r.need_id, reason=r.reason, explanation=r.explanation)
-                for r in chunk])
+        # bulk writes (COPY on PostgreSQL, executemany on SQLite) and set-wise status changes
+        await setwise.insert("allocation", ALLOCATION_COLUMNS, [
+            (round_id, p.need_id, p.offer_id, lks_of_offer[p.offer_id], p.amount, p.priority, "proposed",
+             p.explanation) for p in proposals])
+        await setwise.insert("unmatched_need", UNMATCHED_COLUMNS, [
+            (round_id, r.need_id, r.reason, r.explanation) for r in refusals])
         back_to_verified = sorted(set(replaced) - set(matched_ids))
         newly_matched = sorted(set(matched_ids) - set(replaced))
-        for chunk in _chunks(back_to_verified):
-            await Need.update({Need.status: "verified", Need.updated_at: now}).where(
-                Need.id.is_in(list(chunk)) & (Need.status == "matched"))
-            await NeedEvent.insert(*[NeedEvent(need=n, from_status="matched", to_status="verified",
-                                               public_note="Usulan ronde sebelumnya diganti") for n in chunk])
-        for chunk in _chunks(newly_matched):
-            await Need.update({Need.status: "matched", Need.updated_at: now}).where(
-                Need.id.is_in(list(chunk)) & (Need.status == "verified"))
-            await NeedEvent.insert(*[NeedEvent(need=n, from_status="verified", to_status="matched",
-                                               public_note="Diusulkan untuk dibantu LKS") for n in chunk])
+        await _move_needs(back_to_verified, "matched", "verified", "Usulan ronde sebelumnya diganti", now)
+        await _move_needs(newly_matched, "verified", "matched", "Diusulkan untuk dibantu LKS", now)
         await uow.record(AuditEvent(actor, "round.proposed", "matching_round", str(round_id), None, {
             "period": period, "status": result.stats.status, "objective": result.stats.objective,
             "bound": result.stats.bound, "matched": len(proposals), "unmatched": len(refusals),
@@ -208,6 +198,29 @@ async def _store_round(period: str, actor: str, started_by: int | None, instance
         }))
     return RoundSummary(round_id, result.stats.status, result.stats.objective, result.stats.bound,
                         len(proposals), len(refusals), len(replaced))
+
+
+ALLOCATION_COLUMNS = ("round", "need", "offer", "lks", "amount", "priority", "status", "explanation")
+UNMATCHED_COLUMNS = ("round", "need", "reason", "explanation")
+NEED_EVENT_COLUMNS = ("need", "from_status", "to_status", "public_note", "occurred_at")
+STATUS_CHUNK = 20_000
+"""Needs per status UPDATE (one array parameter, so only to keep each statement short)."""
+
+
+async def _move_needs(need_ids: list[int], from_status: str, to_status: str, note: str, now: datetime) -> None:
+    """Set-wise status step of the round's needs, with a timeline event for each need actually moved."""
+    for chunk in _chunks(need_ids, STATUS_CHUNK):
+        moved = await setwise.set_status("need", list(chunk), to_status, from_status, ", updated_at = {}", now)
+        await setwise.insert("need_event", NEED_EVENT_COLUMNS,
+                             [(n, from_status, to_status, note, now) for n in sorted(moved)])
+
+
+async def _analyze() -> None:
+    """Fresh planner statistics after a round's bulk writes (PostgreSQL), so the approval list and the
+    decision batches that follow get index plans at once, not after autovacuum's next pass."""
+    if setwise.is_postgres():
+        await Allocation.raw("ANALYZE allocation")
+        await Allocation.raw("ANALYZE unmatched_need")
 
 
 @job_handler("match.round")

@@ -19,7 +19,7 @@ def _filters(func: Any) -> Any:
         click.option("--kind", default="", help="Jenis bantuan (pangan, kesehatan, tunai, …)"),
         click.option("--min-priority", default=None, help="Prioritas minimal"),
         click.option("--batch", "batch_size", type=click.IntRange(1, 10_000), default=None,
-                     help="Alokasi per transaksi (bawaan 2000)"),
+                     help="Alokasi per transaksi (bawaan: SELECTION_BATCH, 2000)"),
         click.option("--json", "as_json", is_flag=True, help="Cetak hasil sebagai JSON (untuk benchmark)"),
     ]):
         func = option(func)
@@ -29,7 +29,6 @@ def _filters(func: Any) -> Any:
 def _run(action: str, round_id: str, kecamatan: str, lks_id: str | None, kind: str, min_priority: str | None,
          batch_size: int | None, as_json: bool, reason: str = "") -> None:
     from storage.decisions.selection import (
-        BATCH,
         SelectionError,
         check_selection,
         decide_selection,
@@ -44,7 +43,7 @@ def _run(action: str, round_id: str, kecamatan: str, lks_id: str | None, kind: s
     try:
         sel = check_selection(round_id, kecamatan, lks_id, kind, min_priority)
         tally = asyncio.run(decide_selection(sel, action, "cli", reason=reason, progress=progress,
-                                             batch_size=batch_size or BATCH))
+                                             batch_size=batch_size))
     except (SelectionError, ValueError) as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)

@@ -21,15 +21,12 @@ the selection and the counts.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-
-from piccolo.engine import engine_finder
 
 from marketplace.approval import (
     REFUSAL_LABELS,
@@ -45,13 +42,14 @@ from marketplace.money import rupiah
 from marketplace.needs import check_transition, public_note
 from marketplace.settings import Settings, get_settings
 from marketplace.vocabulary import AllocationStatus, NeedStatus
+from storage import setwise
 from storage.jobs import JobContext, job_handler
-from storage.tables import Allocation, MatchingRound, Notification
+from storage.tables import MatchingRound, Notification
 from storage.uow import unit_of_work
 
 BATCH = 2000
-"""Allocations per transaction: big enough for speed, small enough that a lock is held for a moment
-and that every ``IN (…)`` list stays far below PostgreSQL's 32,767 parameters."""
+"""Allocations per transaction (setting ``SELECTION_BATCH``): big enough for speed, small enough that a
+lock is held for a moment only."""
 COUNTED = ("approved", "delivered", "confirmed", "disputed")
 Progress = Callable[[int, str], Awaitable[None]]
 
@@ -124,34 +122,12 @@ def check_selection(round_id: Any, kecamatan: Any = "", lks_id: Any = None, kind
     return Selection(rid, code, whole(lks_id, "Id LKS", 1), kind_code, whole(min_priority, "Prioritas minimal", 0))
 
 
-def _is_postgres() -> bool:
-    engine = engine_finder()
-    return engine is not None and engine.engine_type == "postgres"
-
-
-def _ids(column: str, ids: Sequence[int]) -> tuple[str, list[Any]]:
-    """``column`` is one of ``ids``, as one parameter whatever their number (an array on PostgreSQL, a
-    JSON list on SQLite), so the statement stays the same and the driver's cache keeps it prepared."""
-    if _is_postgres():
-        return f"{column} = ANY({{}}::int[])", [list(ids)]
-    return f"{column} IN (SELECT value FROM json_each({{}}))", [json.dumps(list(ids))]  # noqa: S608 (our names)
-
-
-def _rows(types: Sequence[str], rows: Sequence[Sequence[Any]]) -> tuple[str, list[Any]]:
-    """A derived table ``(c0, c1, …)`` of ``rows`` passed as one parameter per column (PostgreSQL arrays)
-    or one JSON parameter (SQLite), for set-wise INSERT … SELECT and UPDATE … FROM."""
-    names = ", ".join(f"c{i}" for i in range(len(types)))
-    if _is_postgres():
-        arrays = ", ".join(f"{{}}::{t}[]" for t in types)
-        return (f"(SELECT * FROM unnest({arrays}) AS u({names}))",  # noqa: S608 (our names)
-                [[r[i] for r in rows] for i in range(len(types))])
-    columns = ", ".join(f"json_extract(value, '$[{i}]') AS c{i}" for i in range(len(types)))
-    return f"(SELECT {columns} FROM json_each({{}}))", [json.dumps([list(r) for r in rows])]  # noqa: S608
-
-
-def _p(pg_type: str) -> str:
-    """A parameter whose type PostgreSQL cannot infer from its place (SQLite takes values as they are)."""
-    return f"{{}}::{pg_type}" if _is_postgres() else "{}"
+_is_postgres = setwise.is_postgres
+_ids = setwise.ids
+_rows = setwise.rows
+_p = setwise.param
+_raw = setwise.raw
+_set_status = setwise.set_status
 
 
 def _where(sel: Selection) -> tuple[str, str, list[Any]]:
@@ -172,10 +148,6 @@ def _where(sel: Selection) -> tuple[str, str, list[Any]]:
         where.append("a.priority >= {}")
         args.append(sel.min_priority)
     return joins, " AND ".join(where), args
-
-
-async def _raw(sql: str, *args: Any) -> list[dict[str, Any]]:
-    return list(await Allocation.raw(sql, *args))
 
 
 async def selection_size(sel: Selection, status: str | None = AllocationStatus.PROPOSED) -> tuple[int, int]:
@@ -232,17 +204,6 @@ async def _take_capacity(units_by_offer: dict[int, int]) -> None:
                       "WHERE offer.id = t.c0 AND offer.remaining >= t.c1 RETURNING offer.id", *args)
     if len(rows) != len(units_by_offer):
         raise RuntimeError("offer capacity changed under a held lock")
-
-
-async def _set_status(table: str, ids: Sequence[int], to_status: str, from_status: str,
-                      values: str = "", *args: Any) -> list[int]:
-    """``UPDATE table SET status = to_status[, values] WHERE id IN ids AND status = from_status``; the
-    ids it changed."""
-    assert table in ("allocation", "need")
-    where, id_args = _ids("id", ids)
-    rows = await _raw(f'UPDATE "{table}" SET status = {{}}{values} WHERE {where} AND status = {{}} '  # noqa: S608
-                      "RETURNING id", to_status, *args, *id_args, from_status)
-    return [int(r["id"]) for r in rows]
 
 
 async def _need_events(need_ids: Sequence[int], from_status: str, to_status: str, at: datetime) -> None:
@@ -397,12 +358,13 @@ async def _reject_batch(sel: Selection, reason: str, after_id: int, run: str, ta
 
 async def decide_selection(sel: Selection, action: str, actor: str, *, decided_by: int | None = None,
                            reason: str = "", progress: Progress | None = None, settings: Settings | None = None,
-                           batch_size: int = BATCH) -> Tally:
+                           batch_size: int | None = None) -> Tally:
     """Approve (``action="approve"``) or reject (``"reject"``, with ``reason``) everything ``sel`` selects.
 
     Safe to run again after an interruption or beside single decisions: see the module docstring.
     """
     settings = settings or get_settings()
+    batch_size = batch_size or settings.selection_batch
     if action not in ("approve", "reject"):
         raise SelectionError("Keputusan harus 'approve' (setujui) atau 'reject' (tolak).")
     if action == "reject":

@@ -100,16 +100,21 @@ async def test_rerun_replaces_unapproved_proposals_only(db):
 async def test_a_failure_while_storing_leaves_no_round_and_no_objects(db, monkeypatch):
     await _city()
 
-    async def broken_insert(*rows, **kw):
-        raise RuntimeError("disk full")
+    from storage import setwise
+
+    original = setwise.insert
+
+    async def broken_insert(table, columns, values):
+        if table == "unmatched_need":  # the allocations are written by then
+            raise RuntimeError("disk full")
+        await original(table, columns, values)
 
     objects = Path(get_settings().object_dir) / "rounds"
     before = set(objects.rglob("*.json")) if objects.exists() else set()
-    original = UnmatchedNeed.insert
-    monkeypatch.setattr(UnmatchedNeed, "insert", broken_insert)
+    monkeypatch.setattr(setwise, "insert", broken_insert)
     with pytest.raises(RuntimeError, match="disk full"):
         await rounds.run_round(f.PERIOD, "tester")
-    monkeypatch.setattr(UnmatchedNeed, "insert", original)
+    monkeypatch.setattr(setwise, "insert", original)
     assert await MatchingRound.count() == 0
     assert await Allocation.count() == 0
     assert {r["status"] for r in await Need.select(Need.status)} == {"verified"}
