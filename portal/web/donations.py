@@ -22,7 +22,7 @@ from portal.auth import PUBLIC, current_user, hash_password, roles
 from portal.payments import make_gateway
 from portal.web import menu, searches
 from portal.web.common import page, page_count, page_number, rupiah
-from portal.web.lks import read_upload
+from portal.web.lks import read_upload, render_public_detail
 from portal.web.offers import staff_lks
 from storage import donations as store
 from storage import ledger
@@ -112,10 +112,7 @@ async def _giving_page(request: Request[Any, Any, Any], lks: dict[str, Any], cam
         for campaign in await store.campaigns_of(lks["id"], active_only=True):
             if campaign["id"] == campaign_id:
                 return await _campaign(request, campaign["slug"], error, values, status_code)
-    return await page(request, "lks/public_detail.html", status_code=status_code, lks=lks,
-                      campaigns=await store.campaigns_of(lks["id"], active_only=True),
-                      raised=await store.raised(lks_id=lks["id"]), online=_online(request),
-                      region_name=regions.name_of, error=error, values=values)
+    return await render_public_detail(request, lks, error=error, values=values, status_code=status_code)
 
 
 @get("/donasi/terima-kasih", opt=PUBLIC)

@@ -181,12 +181,18 @@ async def public_detail(request: Request[Any, Any, Any], lks_id: int) -> Templat
         row = await lks_store.get_lks(lks_id, verified_only=True)
     except lks_store.LksNotFound:
         raise NotFoundException() from None
-    campaigns = await donation_store.campaigns_of(lks_id, active_only=True)
-    raised = await donation_store.raised(lks_id=lks_id)
-    gateway_online = bool(request.app.state["settings"].stripe_secret_key)
-    return await page(request, "lks/public_detail.html", lks=row, campaigns=campaigns, raised=raised,
-                      online=gateway_online, region_name=regions.name_of, error="", values={},
-                      **await lks_track_record(lks_id))
+    return await render_public_detail(request, row)
+
+
+async def render_public_detail(request: Request[Any, Any, Any], lks: dict[str, Any], *, error: str = "",
+                               values: dict[str, str] | None = None, status_code: int = 200) -> Template:
+    """The public LKS page, also re-rendered by the donation form with its error: one place for its context."""
+    return await page(request, "lks/public_detail.html", status_code=status_code, lks=lks,
+                      campaigns=await donation_store.campaigns_of(lks["id"], active_only=True),
+                      raised=await donation_store.raised(lks_id=lks["id"]),
+                      online=bool(request.app.state["settings"].stripe_secret_key),
+                      region_name=regions.name_of, error=error, values=values or {},
+                      **await lks_track_record(lks["id"]))
 
 
 ROUTES = [register_form, register_submit, admin_list, admin_detail, admin_document, admin_decide, admin_adjust,
