@@ -138,8 +138,8 @@ def prepare(url: str, env: dict[str, str]) -> dict[str, object]:
         facts["round_seconds"] = round(time.perf_counter() - started, 1)
         rounds = sql(url, "SELECT id FROM matching_round ORDER BY id DESC LIMIT 1")[0]
     round_id = int(str(rounds[0]["id"]))
-    [[proposed]] = sql(url, f"SELECT count(*) AS n FROM allocation WHERE round = {round_id} AND status = 'proposed'")
-    if int(str(proposed["n"])):
+    [[decided]] = sql(url, f"SELECT count(*) AS n FROM allocation WHERE round = {round_id} AND status <> 'proposed'")
+    if not int(str(decided["n"])):  # a first decision of the whole round (a re-run only skips and refuses)
         print(f"… approving round #{round_id}: jitu allocations approve --round {round_id}", flush=True)
         out = jitu(env, "allocations", "approve", "--round", str(round_id), "--json")
         facts["approval"] = json.loads(out.strip().splitlines()[-1])
