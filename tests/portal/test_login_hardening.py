@@ -185,3 +185,18 @@ async def test_other_roles_cannot_see_the_locks_page(client):
     await make_account("dpo", "dpo")
     await login(client, "dpo")
     assert (await client.get("/admin/kunci-masuk")).status_code == 403
+
+
+async def test_a_change_of_role_ends_the_session(client):
+    """The session was opened for one role; when the account's role changes it must log in again, and
+    that log-in issues a new session id."""
+    from storage.tables import Account
+
+    account_id = await make_account("pekerja_sosial", "berganti")
+    await login(client, "berganti")
+    before = client.cookies.get("jitu_session")
+    await Account.update({Account.role: "dpo"}).where(Account.id == account_id)
+    assert (await client.get("/beranda", follow_redirects=False)).status_code == 302
+    await login(client, "berganti")
+    assert client.cookies.get("jitu_session") != before
+    assert (await client.get("/privasi/akses")).status_code == 200
