@@ -30,7 +30,9 @@ def _free_port() -> int:
 def portal_env() -> dict[str, str]:
     var = Path(tempfile.mkdtemp(prefix="jitu-browser-"))
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY")}
-    env.update(JITU_VAR_DIR=str(var), SECRET_KEY="browser-secret-" + "y" * 32)
+    # a short solver budget: these tests follow pages (progress bar, result), not the solver's quality,
+    # and the default 50 s deterministic budget outlasts the page's wait on a loaded 2-core machine
+    env.update(JITU_VAR_DIR=str(var), SECRET_KEY="browser-secret-" + "y" * 32, MATCH_TIME_LIMIT="10")
     return env
 
 
