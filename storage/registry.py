@@ -305,12 +305,17 @@ async def coverage_of(need: dict[str, Any], period: str | None = None) -> rules.
 # ------------------------------------------------------------------------------------------- tracking
 
 
+def _rate_clock() -> datetime:
+    """The rate limiter's clock (its own name, so a test can hold one window still)."""
+    return datetime.now(UTC)
+
+
 async def allow_lookup(ip: str, limit: int = TRACK_LIMIT, scope: str = "lacak") -> bool:
     """A fixed one-minute window per client IP, counted in the session table (shared by all processes).
 
     Insert-if-absent then an atomic increment, so simultaneous lookups neither lose counts nor collide.
     """
-    now = datetime.now(UTC)
+    now = _rate_clock()
     key = f"ratelimit:{scope}:{ip}:{now:%Y%m%d%H%M}"
     await WebSession.insert(WebSession(key=key, value="0", expires_at=now + timedelta(minutes=2))).on_conflict(
         action="DO NOTHING")
@@ -464,8 +469,12 @@ async def save_program(user: CurrentUser, code: str, name: str, budget_source: s
                                     {"name": name, "kind": kind, "desil_max": desil_max}))
 
 
-async def set_program_active(user: CurrentUser, code: str, active: bool) -> None:
+async def set_program_active(user: CurrentUser, code: str, active: bool) -> bool:
+    """False, with nothing written or audited, when no programme has that code."""
     async with unit_of_work() as uow:
+        if not await GovernmentProgram.exists().where(GovernmentProgram.code == code):
+            return False
         await GovernmentProgram.update({GovernmentProgram.active: active}).where(GovernmentProgram.code == code)
         await uow.record(AuditEvent(user.username, "program.activate" if active else "program.deactivate",
                                     "government_program", code))
+    return True

@@ -305,7 +305,8 @@ async def program_add(request: Request[Any, Any, Any]) -> Template | Redirect:
 async def program_active(request: Request[Any, Any, Any], code: str) -> Redirect:
     user = await provide_user(request)
     form = await request.form()
-    await registry.set_program_active(user, code, str(form.get("active", "")) == "1")
+    if not await registry.set_program_active(user, code, str(form.get("active", "")) == "1"):
+        raise NotFoundException("Program tidak ditemukan")
     return Redirect(path="/registri/program")
 
 
