@@ -11,6 +11,7 @@ from typing import Any
 from fpdf import FPDF
 from litestar import Request, Response, get, post
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from marketplace import regions
@@ -49,7 +50,7 @@ def _online(request: Request[Any, Any, Any]) -> bool:
 # --- public: campaigns and giving ---------------------------------------------------------------------
 
 @get("/kampanye/{slug:str}", opt=PUBLIC)
-async def campaign_page(request: Request[Any, Any, Any], slug: str) -> Template:
+async def campaign_page(request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
     return await _campaign(request, slug)
 
 
@@ -167,12 +168,12 @@ async def _my_receipt(request: Request[Any, Any, Any], donation_id: int) -> dict
 
 
 @get("/donasi-saya/{donation_id:int}/kuitansi", opt=roles(Role.DONOR))
-async def receipt_html(request: Request[Any, Any, Any], donation_id: int) -> Template:
+async def receipt_html(request: Request[Any, Any, Any], donation_id: FromPath[int]) -> Template:
     return await page(request, "donations/receipt.html", d=await _my_receipt(request, donation_id))
 
 
 @get("/donasi-saya/{donation_id:int}/kuitansi.pdf", opt=roles(Role.DONOR))
-async def receipt_pdf(request: Request[Any, Any, Any], donation_id: int) -> Response[bytes]:
+async def receipt_pdf(request: Request[Any, Any, Any], donation_id: FromPath[int]) -> Response[bytes]:
     d = await _my_receipt(request, donation_id)
     return Response(receipt_document(d), media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{d["receipt_number"]}.pdf"'})
@@ -300,7 +301,7 @@ async def transfer_record(request: Request[Any, Any, Any]) -> Template | Redirec
 
 
 @get("/lks-saya/donasi/{donation_id:int}/bukti", opt=STAFF)
-async def lks_transfer_proof(request: Request[Any, Any, Any], donation_id: int) -> Redirect:
+async def lks_transfer_proof(request: Request[Any, Any, Any], donation_id: FromPath[int]) -> Redirect:
     _, lks = await staff_lks(request)
     return await _proof(request, donation_id, lks["id"])
 
@@ -334,7 +335,7 @@ async def admin_transfers_search(request: Request[Any, Any, Any]) -> Redirect:
 
 
 @get("/admin/donasi/transfer/{donation_id:int}/bukti", opt=roles(Role.DINSOS_ADMIN))
-async def admin_transfer_proof(request: Request[Any, Any, Any], donation_id: int) -> Redirect:
+async def admin_transfer_proof(request: Request[Any, Any, Any], donation_id: FromPath[int]) -> Redirect:
     return await _proof(request, donation_id, None)
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request, get
 from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import FromPath
 
 from marketplace.vocabulary import Role
 from portal.auth import ANY_ROLE, current_user
@@ -13,7 +14,7 @@ from storage.tables import Job
 
 
 @get("/api/jobs/{job_id:int}", opt=ANY_ROLE, name="job_status")
-async def job_status(request: Request[Any, Any, Any], job_id: int) -> dict[str, Any]:
+async def job_status(request: Request[Any, Any, Any], job_id: FromPath[int]) -> dict[str, Any]:
     user = await current_user(request)
     row = await Job.select(Job.id, Job.kind, Job.status, Job.progress, Job.message, Job.result, Job.created_by).where(
         Job.id == job_id

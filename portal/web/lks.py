@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from marketplace import regions
@@ -92,7 +93,7 @@ async def admin_list(request: Request[Any, Any, Any]) -> Template:
 
 
 @get("/admin/lks/{lks_id:int}", opt=roles(Role.DINSOS_ADMIN))
-async def admin_detail(request: Request[Any, Any, Any], lks_id: int) -> Template:
+async def admin_detail(request: Request[Any, Any, Any], lks_id: FromPath[int]) -> Template:
     return await _detail(request, lks_id)
 
 
@@ -109,7 +110,9 @@ async def _detail(request: Request[Any, Any, Any], lks_id: int, error: str = "",
 
 
 @get("/admin/lks/{lks_id:int}/dokumen/{document_id:int}", opt=roles(Role.DINSOS_ADMIN))
-async def admin_document(request: Request[Any, Any, Any], lks_id: int, document_id: int) -> Redirect:
+async def admin_document(
+    request: Request[Any, Any, Any], lks_id: FromPath[int], document_id: FromPath[int]
+) -> Redirect:
     try:
         doc = await lks_store.get_document(lks_id, document_id)
     except lks_store.LksNotFound:
@@ -119,7 +122,7 @@ async def admin_document(request: Request[Any, Any, Any], lks_id: int, document_
 
 
 @post("/admin/lks/{lks_id:int}/keputusan", opt=roles(Role.DINSOS_ADMIN))
-async def admin_decide(request: Request[Any, Any, Any], lks_id: int) -> Template | Redirect:
+async def admin_decide(request: Request[Any, Any, Any], lks_id: FromPath[int]) -> Template | Redirect:
     form = await request.form()
     user = await current_user(request)
     assert user is not None
@@ -134,7 +137,7 @@ async def admin_decide(request: Request[Any, Any, Any], lks_id: int) -> Template
 
 
 @post("/admin/lks/{lks_id:int}/penyesuaian", opt=roles(Role.DINSOS_ADMIN))
-async def admin_adjust(request: Request[Any, Any, Any], lks_id: int) -> Template | Redirect:
+async def admin_adjust(request: Request[Any, Any, Any], lks_id: FromPath[int]) -> Template | Redirect:
     """A correction of an LKS's fund ledger by Dinsos: a signed entry with its reason, audited."""
     form = await request.form()
     user = await current_user(request)
@@ -176,7 +179,7 @@ async def public_list(request: Request[Any, Any, Any]) -> Template:
 
 
 @get("/lks/{lks_id:int}", opt=PUBLIC)
-async def public_detail(request: Request[Any, Any, Any], lks_id: int) -> Template:
+async def public_detail(request: Request[Any, Any, Any], lks_id: FromPath[int]) -> Template:
     try:
         row = await lks_store.get_lks(lks_id, verified_only=True)
     except lks_store.LksNotFound:

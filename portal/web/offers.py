@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from marketplace import regions
@@ -75,7 +76,7 @@ async def offer_create(request: Request[Any, Any, Any]) -> Template | Redirect:
 
 
 @get("/lks-saya/penawaran/{offer_id:int}", opt=STAFF)
-async def offer_detail(request: Request[Any, Any, Any], offer_id: int) -> Template:
+async def offer_detail(request: Request[Any, Any, Any], offer_id: FromPath[int]) -> Template:
     return await _detail(request, offer_id)
 
 
@@ -87,7 +88,7 @@ async def _detail(request: Request[Any, Any, Any], offer_id: int, error: str = "
 
 
 @post("/lks-saya/penawaran/{offer_id:int}/terbitkan", opt=STAFF)
-async def offer_publish(request: Request[Any, Any, Any], offer_id: int) -> Template | Redirect:
+async def offer_publish(request: Request[Any, Any, Any], offer_id: FromPath[int]) -> Template | Redirect:
     user, _ = await staff_lks(request)
     await _own_offer(user, offer_id)
     try:
@@ -98,7 +99,7 @@ async def offer_publish(request: Request[Any, Any, Any], offer_id: int) -> Templ
 
 
 @post("/lks-saya/penawaran/{offer_id:int}/tutup", opt=STAFF)
-async def offer_close(request: Request[Any, Any, Any], offer_id: int) -> Template | Redirect:
+async def offer_close(request: Request[Any, Any, Any], offer_id: FromPath[int]) -> Template | Redirect:
     user, _ = await staff_lks(request)
     await _own_offer(user, offer_id)
     try:

@@ -16,6 +16,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from marketplace import dtks
@@ -106,7 +107,7 @@ async def _household_page(request: Request[Any, Any, Any], household_id: int, st
 
 
 @get("/registri/keluarga/{household_id:int}", opt=STAFF, name="registry_household")
-async def household(request: Request[Any, Any, Any], household_id: int) -> Template:
+async def household(request: Request[Any, Any, Any], household_id: FromPath[int]) -> Template:
     return await _household_page(request, household_id)
 
 
@@ -118,7 +119,7 @@ def _need_input(form: Any) -> registry.NeedInput:
 
 @post("/registri/keluarga/{household_id:int}/asesmen", opt=ASSESSORS, name="registry_assess",
       request_max_body_size=EVIDENCE_MAX_BODY)
-async def assess(request: Request[Any, Any, Any], household_id: int) -> Template:
+async def assess(request: Request[Any, Any, Any], household_id: FromPath[int]) -> Template:
     user = await provide_user(request)
     form = await request.form()
     files: list[tuple[str, bytes]] = []
@@ -158,7 +159,7 @@ answers; a bare status change to "referred" would leave the office with nothing 
 
 
 @post("/registri/kebutuhan/{need_id:int}/status", opt=ASSESSORS, name="registry_need_status")
-async def need_status(request: Request[Any, Any, Any], need_id: int) -> Template | Redirect:
+async def need_status(request: Request[Any, Any, Any], need_id: FromPath[int]) -> Template | Redirect:
     user = await provide_user(request)
     form = await request.form()
     target = str(form.get("to", ""))
@@ -262,7 +263,7 @@ _TEMPLATES = {
 
 
 @get("/registri/templat/{name:str}", opt=ADMIN, name="registry_template")
-async def template_file(name: str) -> Response[bytes]:
+async def template_file(name: FromPath[str]) -> Response[bytes]:
     base, _, ext = name.partition(".")
     if base not in _TEMPLATES or ext not in ("csv", "xlsx"):
         raise NotFoundException("Templat tidak ada")
@@ -302,7 +303,7 @@ async def program_add(request: Request[Any, Any, Any]) -> Template | Redirect:
 
 
 @post("/registri/program/{code:str}/aktif", opt=ADMIN, name="registry_program_active")
-async def program_active(request: Request[Any, Any, Any], code: str) -> Redirect:
+async def program_active(request: Request[Any, Any, Any], code: FromPath[str]) -> Redirect:
     user = await provide_user(request)
     form = await request.form()
     if not await registry.set_program_active(user, code, str(form.get("active", "")) == "1"):

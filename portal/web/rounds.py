@@ -8,6 +8,7 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Response, Template
 
 from marketplace.vocabulary import Role
@@ -65,7 +66,7 @@ async def round_start(request: Request[Any, Any, Any]) -> Template:
 
 
 @get("/ronde/{round_id:int}", opt=DINSOS, name="round_detail")
-async def round_detail(request: Request[Any, Any, Any], round_id: int) -> Template:
+async def round_detail(request: Request[Any, Any, Any], round_id: FromPath[int]) -> Template:
     row = await MatchingRound.select().where(MatchingRound.id == round_id).first()
     if row is None:
         raise NotFoundException("Ronde tidak ditemukan")
@@ -88,7 +89,7 @@ async def round_detail(request: Request[Any, Any, Any], round_id: int) -> Templa
 
 
 @get("/ronde/{round_id:int}/unduh/{which:str}", opt=DINSOS, name="round_download")
-async def round_download(round_id: int, which: str) -> Response[bytes]:
+async def round_download(round_id: FromPath[int], which: FromPath[str]) -> Response[bytes]:
     row = await MatchingRound.select(MatchingRound.instance_key, MatchingRound.result_key, MatchingRound.period
                                      ).where(MatchingRound.id == round_id).first()
     if row is None or which not in ("instance", "result"):

@@ -21,7 +21,7 @@ from litestar import Request, Router, get, post
 from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from pydantic import BaseModel, Field
 
 from marketplace.delivery import MAX_PHOTOS, DeliveryError, DeliveryInvalid
@@ -227,8 +227,9 @@ async def me(request: Request[Any, Any, Any]) -> Me:
 @get("/referrals", opt=OFFICE, name="api_referrals", responses=RESPONSES,
      summary="The office's referrals, oldest first")
 async def referrals_list(request: Request[Any, Any, Any], after: After = 0, limit: Limit = 50,
-                         status: Literal["", "sent", "accepted", "info_requested", "completed", "returned"] = "",
-                         overdue: bool = False) -> ReferralPage:
+                         status: FromQuery[Literal["", "sent", "accepted", "info_requested", "completed",
+                                               "returned"]] = "",
+                         overdue: FromQuery[bool] = False) -> ReferralPage:
     user = await provide_user(request)
     rows, next_after = await service.list_referrals(user, service.ReferralFilter(status=status, overdue=overdue),
                                                     after, limit)
@@ -250,7 +251,7 @@ async def referral_get(request: Request[Any, Any, Any], referral_id: FromPath[Id
 
 @post("/referrals/{referral_id:int}/actions", opt=OFFICE, name="api_referral_act", responses=RESPONSES, status_code=200,
       summary="Accept, ask for information, complete or return a referral")
-async def referral_act(request: Request[Any, Any, Any], referral_id: FromPath[Id], data: ReferralAction
+async def referral_act(request: Request[Any, Any, Any], referral_id: FromPath[Id], data: JSONBody[ReferralAction]
                        ) -> ReferralDetail:
     user = await provide_user(request)
     try:
@@ -285,7 +286,7 @@ async def households(request: Request[Any, Any, Any], after: After = 0, limit: L
 @post("/allocations/{allocation_id:int}/delivery", opt=LKS, name="api_delivery", responses=RESPONSES, status_code=201,
       request_max_body_size=DELIVERY_MAX_BODY,
       summary="Record the delivery of an approved allocation with 1 to 5 photos (JPEG/PNG, base64)")
-async def delivery_post(request: Request[Any, Any, Any], allocation_id: FromPath[Id], data: DeliveryIn
+async def delivery_post(request: Request[Any, Any, Any], allocation_id: FromPath[Id], data: JSONBody[DeliveryIn]
                         ) -> DeliveryOut:
     user = await provide_user(request)
     photos: list[tuple[str, bytes]] = []

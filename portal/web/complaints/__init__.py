@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from marketplace import complaints as rules
@@ -116,12 +117,12 @@ async def _detail_page(request: Request[Any, Any, Any], complaint_id: int, statu
 
 
 @get("/admin/pengaduan/{complaint_id:int}", opt=ADMIN, name="complaint_detail")
-async def complaint_detail(request: Request[Any, Any, Any], complaint_id: int) -> Template:
+async def complaint_detail(request: Request[Any, Any, Any], complaint_id: FromPath[int]) -> Template:
     return await _detail_page(request, complaint_id)
 
 
 @post("/admin/pengaduan/{complaint_id:int}/langkah", opt=ADMIN, name="complaint_step")
-async def complaint_step(request: Request[Any, Any, Any], complaint_id: int) -> Template | Redirect:
+async def complaint_step(request: Request[Any, Any, Any], complaint_id: FromPath[int]) -> Template | Redirect:
     user = await provide_user(request)
     if await service.detail(complaint_id) is None:
         raise NotFoundException("Pengaduan tidak ditemukan")

@@ -12,6 +12,7 @@ from typing import Any
 
 from litestar import Request, get
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Response, Template
 
 from marketplace import regions
@@ -95,7 +96,7 @@ async def command_center(request: Request[Any, Any, Any]) -> Template:
 
 
 @get("/pusat-komando/kecamatan/{code:str}", opt=DINSOS)
-async def command_kecamatan(request: Request[Any, Any, Any], code: str) -> Template:
+async def command_kecamatan(request: Request[Any, Any, Any], code: FromPath[str]) -> Template:
     if code not in {k.code for k in regions.kecamatan()}:
         raise NotFoundException("Kecamatan tidak dikenal.")
     fig = await figures("dinsos")

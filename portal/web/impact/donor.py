@@ -9,6 +9,7 @@ from typing import Any
 from fpdf import FPDF
 from litestar import Request, get
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Response, Template
 
 from marketplace import regions
@@ -77,7 +78,7 @@ def _latin1(text: str) -> str:
 
 
 @get("/donasi-saya/dampak/{year:int}/laporan.pdf", opt=DONOR)
-async def my_statement(request: Request[Any, Any, Any], year: int) -> Response[bytes]:
+async def my_statement(request: Request[Any, Any, Any], year: FromPath[int]) -> Response[bytes]:
     if not 2000 <= year <= 2100:
         raise NotFoundException("Tahun tidak dikenal.")
     rows, _summary = await _impact(request)

@@ -8,6 +8,7 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from marketplace.lks_reports import ReportError, ReportInvalid, parse_report
@@ -66,7 +67,7 @@ async def pending_reports(request: Request[Any, Any, Any]) -> Template:
 
 
 @post("/admin/laporan-lks/{report_id:int}/keputusan", opt=DINSOS)
-async def decide(request: Request[Any, Any, Any], report_id: int) -> Template | Redirect:
+async def decide(request: Request[Any, Any, Any], report_id: FromPath[int]) -> Template | Redirect:
     if not 0 < report_id <= MAX_ID:
         raise NotFoundException()
     user = await current_user(request)

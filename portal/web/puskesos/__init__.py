@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Request, get
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Template
 
 from marketplace import complaints as complaint_rules
@@ -24,7 +25,7 @@ MAX_ID = 2**31 - 1
 
 
 @get("/puskesos/keluarga/{household_id:int}", opt=VIEWERS, name="puskesos_household")
-async def household(request: Request[Any, Any, Any], household_id: int) -> Template:
+async def household(request: Request[Any, Any, Any], household_id: FromPath[int]) -> Template:
     user = await provide_user(request)
     view = await puskesos.overview(user, household_id) if 0 < household_id <= MAX_ID else None
     if view is None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from marketplace import resident_requests as rules
@@ -120,7 +121,7 @@ async def _detail_page(request: Request[Any, Any, Any], request_id: int, status_
 
 
 @get("/puskesos/permohonan/{request_id:int}", opt=DESK, name="resident_request_detail")
-async def detail(request: Request[Any, Any, Any], request_id: int) -> Template:
+async def detail(request: Request[Any, Any, Any], request_id: FromPath[int]) -> Template:
     if not 0 < request_id <= MAX_ID:
         raise NotFoundException("Permohonan tidak ditemukan")
     return await _detail_page(request, request_id)
@@ -164,22 +165,22 @@ async def _act(request: Request[Any, Any, Any], request_id: int, action: str) ->
 
 
 @post("/puskesos/permohonan/{request_id:int}/bukan-duplikat", opt=DESK, name="resident_request_dismiss")
-async def dismiss(request: Request[Any, Any, Any], request_id: int) -> Template | Redirect:
+async def dismiss(request: Request[Any, Any, Any], request_id: FromPath[int]) -> Template | Redirect:
     return await _act(request, request_id, "dismiss")
 
 
 @post("/puskesos/permohonan/{request_id:int}/tautkan", opt=DESK, name="resident_request_link")
-async def link(request: Request[Any, Any, Any], request_id: int) -> Template | Redirect:
+async def link(request: Request[Any, Any, Any], request_id: FromPath[int]) -> Template | Redirect:
     return await _act(request, request_id, "link")
 
 
 @post("/puskesos/permohonan/{request_id:int}/daftarkan", opt=DESK, name="resident_request_register")
-async def register(request: Request[Any, Any, Any], request_id: int) -> Template | Redirect:
+async def register(request: Request[Any, Any, Any], request_id: FromPath[int]) -> Template | Redirect:
     return await _act(request, request_id, "register")
 
 
 @post("/puskesos/permohonan/{request_id:int}/tolak", opt=DESK, name="resident_request_decline")
-async def decline(request: Request[Any, Any, Any], request_id: int) -> Template | Redirect:
+async def decline(request: Request[Any, Any, Any], request_id: FromPath[int]) -> Template | Redirect:
     return await _act(request, request_id, "decline")
 
 
