@@ -33,6 +33,7 @@ from storage.accounts import CurrentUser
 from storage.approval import move_need
 from storage.counting import count_rows
 from storage.crypto import vault
+from storage.engine import ilike
 from storage.images import clean_photo
 from storage.tables import (
     Allocation,
@@ -76,8 +77,8 @@ def _scope(lks_id: int, f: HouseholdFilter) -> Any:
         cond = cond & (Allocation.status == f.status)
     if f.search:
         like = f"%{f.search.strip()[:80]}%"
-        names = Member.select(Member.household).where(Member.name.ilike(like))
-        cond = cond & (Allocation.need._.household._.address.ilike(like)
+        names = Member.select(Member.household).where(ilike(Member.name, like))
+        cond = cond & (ilike(Allocation.need._.household._.address, like)
                        | Allocation.need._.household.is_in(names))
     return cond
 

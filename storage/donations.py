@@ -17,6 +17,7 @@ from marketplace.payments import EventKind, PaymentEvent
 from marketplace.vocabulary import DonationStatus, LksStatus
 from storage import ledger
 from storage.counting import count_rows
+from storage.engine import ilike
 from storage.tables import Campaign, Donation, Donor, LedgerEntry, Lks, StripeEvent
 from storage.uow import unit_of_work
 
@@ -243,7 +244,7 @@ async def transfers(q: str = "", page: int = 1) -> tuple[list[dict[str, Any]], i
     """Recorded bank transfers of every LKS (for Dinsos)."""
     where: Any = Donation.method == "transfer"
     if q:
-        where = where & (Donation.lks.name.ilike(f"%{q}%") | Donation.donor.name.ilike(f"%{q}%"))
+        where = where & (ilike(Donation.lks.name, f"%{q}%") | ilike(Donation.donor.name, f"%{q}%"))
     total = await count_rows(Donation, where)
     rows = await (Donation.select(*Donation.all_columns(), Donation.lks.name.as_alias("lks_name"),
                                   Donation.donor.name.as_alias("donor_name"),

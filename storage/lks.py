@@ -11,6 +11,7 @@ from marketplace.audit import AuditEvent
 from marketplace.lks import DOCUMENT_KINDS, LksApplication, LksError, decide, sniff_document
 from marketplace.ports import ObjectStore
 from marketplace.vocabulary import LksStatus, Role
+from storage.engine import ilike
 from storage.tables import Account, Lks, LksDocument
 from storage.uow import unit_of_work
 
@@ -100,7 +101,7 @@ def _safe_name(filename: str) -> str:
 async def list_applications(q: str = "", status: str = "", page: int = 1) -> tuple[list[dict[str, Any]], int]:
     where: Any = Lks.id > 0
     if q:
-        where = where & (Lks.name.ilike(f"%{q}%") | Lks.dinsos_reg_number.ilike(f"%{q}%"))
+        where = where & (ilike(Lks.name, f"%{q}%") | ilike(Lks.dinsos_reg_number, f"%{q}%"))
     if status:
         where = where & (Lks.status == status)
     total = await Lks.count().where(where)
@@ -147,7 +148,7 @@ async def decide_application(lks_id: int, decision: str, reason: str, actor: str
 async def verified_lks(q: str = "", page: int = 1) -> tuple[list[dict[str, Any]], int]:
     where: Any = Lks.status == LksStatus.VERIFIED
     if q:
-        where = where & Lks.name.ilike(f"%{q}%")
+        where = where & ilike(Lks.name, f"%{q}%")
     total = await Lks.count().where(where)
     rows = await (Lks.select(Lks.id, Lks.name, Lks.legal_type, Lks.kecamatan_code, Lks.ppks_served)
                   .where(where).order_by(Lks.name).limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE))

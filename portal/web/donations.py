@@ -184,7 +184,7 @@ def _latin1(text: str) -> str:
 
 
 def receipt_document(d: dict[str, Any]) -> bytes:
-    pdf = FPDF(format="A5", orientation="landscape")
+    pdf = FPDF(format=(148, 210), orientation="landscape")  # A5 in mm (the name "A5" makes fpdf2 warn)
     pdf.set_title(str(d["receipt_number"]))
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 16)

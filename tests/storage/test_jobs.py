@@ -110,8 +110,9 @@ def _start_worker(settings: Settings) -> subprocess.Popen:
     env = {**os.environ, "REDIS_URL": settings.redis_url, "JOB_QUEUE": settings.job_queue,
            "JOB_HEARTBEAT": str(settings.job_heartbeat), "JOB_SWEEP": str(settings.job_sweep),
            "JOB_ATTEMPTS": str(settings.job_attempts)}
-    return subprocess.Popen([sys.executable, "-m", "tests.storage.job_worker"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=open(os.environ["JITU_VAR_DIR"] + "-worker.log", "ab"))
+    with open(os.environ["JITU_VAR_DIR"] + "-worker.log", "ab") as log:  # the child keeps its own descriptor
+        return subprocess.Popen([sys.executable, "-m", "tests.storage.job_worker"], cwd=ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=log)
 
 
 async def _kill_mid_job(settings: Settings, tmp_path: Path) -> tuple[int, str]:
