@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
@@ -40,6 +41,20 @@ class ObjectStore(Protocol):
         """A link that stops working after ``expires``."""
         ...
 
+    def keys(self) -> Iterator[str]:
+        """Every stored key, in no particular order (backups)."""
+        ...
+
 
 class ObjectNotFound(KeyError):
     pass
+
+
+class ObjectStoreUnavailable(RuntimeError):
+    """The object store cannot be reached or refused to work (folder gone or not writable, S3 server down or
+    answering 5xx). Callers write nothing that would point at an object that was not stored, and tell the user
+    in Indonesian to try again later (``STORE_DOWN_MESSAGE``)."""
+
+
+STORE_DOWN_MESSAGE = ("Penyimpanan berkas sedang tidak dapat dihubungi, jadi belum ada yang dicatat. "
+                      "Silakan coba lagi beberapa saat lagi.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import pkgutil
@@ -28,6 +29,7 @@ from litestar.template.config import TemplateConfig
 from piccolo.engine import engine_finder
 
 import storage  # noqa: F401  (PICCOLO_CONF)
+from marketplace.ports import STORE_DOWN_MESSAGE, ObjectStoreUnavailable
 from marketplace.settings import Settings, get_settings
 from marketplace.vocabulary import KIND_LABELS, PPKS_TYPES, ROLE_LABELS, SENSITIVE_PPKS
 from portal.auth import role_guard
@@ -36,6 +38,7 @@ from portal.security import security_headers_hook
 from portal.sessions import DatabaseSessionStore, RotatingSessionConfig
 from portal.web.common import MAX_ID, language_of, rupiah
 from storage.counting import describe
+from storage.engine import database_unavailable
 
 log = logging.getLogger("jitu")
 HERE = Path(__file__).parent
@@ -135,7 +138,24 @@ async def _bounded_path_ids(request: Request[Any, Any, Any]) -> None:
             raise NotFoundException("Data tidak ditemukan")
 
 
+DB_DOWN_MESSAGE = ("Basis data sedang tidak dapat dihubungi, jadi permintaan Anda belum diproses dan tidak ada "
+                   "yang berubah. Silakan coba lagi beberapa saat lagi.")
+
+
+def _unavailable(request: Request[Any, Any, Any], message: str) -> Response[Any]:
+    response = _error_page(request, 503, "Layanan sedang terganggu", message)
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 def _server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if database_unavailable(exc):
+        # PostgreSQL restarting or unreachable: the transaction did not commit; the pool reconnects by itself
+        log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+        return _unavailable(request, DB_DOWN_MESSAGE)
+    if isinstance(exc, ObjectStoreUnavailable):
+        log.warning("object store unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return _unavailable(request, STORE_DOWN_MESSAGE)
     if _out_of_range(exc):
         # the last line of defence: a route that forgot a bound answers 400, not 500
         log.warning("number out of range on %s %s: %s", request.method, request.url.path, exc)
@@ -173,7 +193,15 @@ def create_app(settings: Settings | None = None, *, session_store: Store | None 
     async def close_pool() -> None:
         engine = engine_finder()
         if settings.is_postgres and settings.db_pool and engine is not None:
-            await engine.close_connection_pool()
+            try:
+                # graceful close waits for every connection to come back; after the database restarted under
+                # the pool that wait was seen to last forever, so shutting down is bounded
+                await asyncio.wait_for(engine.close_connection_pool(), timeout=10)
+            except TimeoutError:
+                log.warning("connection pool did not close in 10 s; terminating its connections")
+                pool = getattr(engine, "pool", None)
+                if pool is not None:
+                    pool.terminate()
 
     static = create_static_files_router(path="/static", directories=[HERE / "static"], opt={"public": True})
     handlers = _route_handlers()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,7 +11,10 @@ from litestar.connection import ASGIConnection
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.stores.base import Store
 
+from storage.engine import database_unavailable
 from storage.tables import WebSession
+
+log = logging.getLogger("jitu.sessions")
 
 
 class DatabaseSessionStore(Store):
@@ -104,9 +108,18 @@ class RotatingSessionBackend(ServerSideSessionBackend):
                                connection: ASGIConnection[Any, Any, Any, Any]) -> None:
         state = connection.scope.setdefault("state", {})
         old = connection.cookies.get(self.config.key)
-        if state.get(ROTATE) and old and old != "null":
-            await self.delete(old, store=self.config.get_store_from_app(connection.scope["app"]))
-        await super().store_in_message(scope_session, message, connection)
+        try:
+            if state.get(ROTATE) and old and old != "null":
+                await self.delete(old, store=self.config.get_store_from_app(connection.scope["app"]))
+            await super().store_in_message(scope_session, message, connection)
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            # The database went away after the handler answered (its own work is committed or rolled back
+            # already): the response goes out without the session change instead of a bare 500. Failing
+            # safe: a session that was not stored is not adopted later (an unknown id is replaced), and
+            # log-out has already ended the session in the account's session registry.
+            log.warning("session not stored, database unavailable: %r", exc)
 
 
 @dataclass

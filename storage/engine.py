@@ -29,3 +29,37 @@ def ilike(column: Any, pattern: str) -> Any:
         return column.ilike(pattern)
     return column.like(pattern)
 
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The database cannot be reached right now (restarting, shutting down, network gone, too many
+    connections), as opposed to a bug or bad data: the request changed nothing (its transaction was
+    never committed) and may simply be tried again.
+
+    The exception's context is looked at too: when a connection dies in the middle of a query, the pool's
+    clean-up may raise its own error (``InternalClientError``) while handling the real one."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if _unavailable(current):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _unavailable(exc: BaseException) -> bool:
+    import asyncpg.exceptions as pg
+
+    if isinstance(exc, pg.PostgresConnectionError | pg.OperatorInterventionError | pg.TooManyConnectionsError):
+        return True
+    if isinstance(exc, pg.InterfaceError):
+        return "connection" in str(exc) and "closed" in str(exc)
+    if isinstance(exc, pg.InternalClientError):
+        # "cannot switch to state N; another operation (2) is in progress": the server's termination notice
+        # (57P01) arrived on an idle pooled connection, which the pool then fails to reset. (Using one
+        # connection concurrently, the programming error, is an InterfaceError, not this.)
+        return "another operation" in str(exc)
+    if isinstance(exc, ConnectionError | TimeoutError):
+        return True
+    # asyncpg raises a bare OSError (errno set) when a connect() finds nothing listening
+    return type(exc) is OSError and exc.errno is not None

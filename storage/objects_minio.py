@@ -8,17 +8,43 @@ Download links are S3 presigned GET URLs; direct browser uploads use a presigned
 from __future__ import annotations
 
 import io
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+import certifi
+import urllib3
 from minio import Minio
 from minio.datatypes import PostPolicy
-from minio.error import S3Error
+from minio.error import InvalidResponseError, S3Error, ServerError
 
-from marketplace.ports import ObjectNotFound, StoredObject, UploadForm
+from marketplace.ports import ObjectNotFound, ObjectStoreUnavailable, StoredObject, UploadForm
 from marketplace.settings import Settings
 from storage.objects import check_key
 
 _MISSING = {"NoSuchKey", "NoSuchObject", "NotFound", "ResourceNotFound"}
+# The server is down, unreachable, or answers 5xx even after the client's retries: try again later.
+_DOWN = (urllib3.exceptions.HTTPError, ServerError, InvalidResponseError, OSError)
+
+
+@contextmanager
+def _reachable() -> Iterator[None]:
+    try:
+        yield
+    except _DOWN as exc:
+        raise ObjectStoreUnavailable(f"object store unreachable: {exc.__class__.__name__}") from exc
+
+
+def http_client(secure: bool) -> urllib3.PoolManager:
+    """minio's own client settings, but a 5 s connect timeout (not 5 minutes) and two retries (not five), so a
+    request finds a dead store in about a second instead of holding the user's upload for minutes."""
+    return urllib3.PoolManager(
+        timeout=urllib3.Timeout(connect=5, read=60), maxsize=10,
+        cert_reqs="CERT_REQUIRED" if secure else "CERT_NONE",
+        ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
+        retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
+    )
 
 
 class UploadRejected(ValueError):
@@ -29,8 +55,10 @@ class MinioObjectStore:
     def __init__(self, client: Minio, bucket: str, *, create_bucket: bool = True) -> None:
         self.client = client
         self.bucket = bucket
-        if create_bucket and not client.bucket_exists(bucket):
-            client.make_bucket(bucket)
+        if create_bucket:
+            with _reachable():
+                if not client.bucket_exists(bucket):
+                    client.make_bucket(bucket)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MinioObjectStore:
@@ -40,42 +68,55 @@ class MinioObjectStore:
             secret_key=settings.minio_secret_key,
             secure=settings.minio_secure,
             region=settings.minio_region,
+            http_client=http_client(settings.minio_secure),
         )
         return cls(client, settings.minio_bucket)
 
     def put(self, key: str, data: bytes, content_type: str) -> StoredObject:
-        self.client.put_object(self.bucket, check_key(key), io.BytesIO(data), len(data), content_type=content_type)
+        with _reachable():
+            self.client.put_object(self.bucket, check_key(key), io.BytesIO(data), len(data),
+                                   content_type=content_type)
         return StoredObject(key, len(data), content_type)
 
     def get(self, key: str) -> bytes:
-        try:
-            response = self.client.get_object(self.bucket, check_key(key))
-        except S3Error as exc:
-            raise self._translate(exc, key) from exc
-        try:
-            return bytes(response.read())
-        finally:
-            response.close()
-            response.release_conn()
+        with _reachable():
+            try:
+                response = self.client.get_object(self.bucket, check_key(key))
+            except S3Error as exc:
+                raise self._translate(exc, key) from exc
+            try:
+                return bytes(response.read())
+            finally:
+                response.close()
+                response.release_conn()
 
     def exists(self, key: str) -> bool:
-        try:
-            self.client.stat_object(self.bucket, check_key(key))
-        except S3Error as exc:
-            if exc.code in _MISSING:
-                return False
-            raise
+        with _reachable():
+            try:
+                self.client.stat_object(self.bucket, check_key(key))
+            except S3Error as exc:
+                if exc.code in _MISSING:
+                    return False
+                raise
         return True
 
     def delete(self, key: str) -> None:
-        self.client.remove_object(self.bucket, check_key(key))
+        with _reachable():
+            self.client.remove_object(self.bucket, check_key(key))
 
     def stat(self, key: str) -> StoredObject:
-        try:
-            info = self.client.stat_object(self.bucket, check_key(key))
-        except S3Error as exc:
-            raise self._translate(exc, key) from exc
+        with _reachable():
+            try:
+                info = self.client.stat_object(self.bucket, check_key(key))
+            except S3Error as exc:
+                raise self._translate(exc, key) from exc
         return StoredObject(key, int(info.size or 0), info.content_type or "application/octet-stream")
+
+    def keys(self) -> Iterator[str]:
+        with _reachable():
+            for obj in self.client.list_objects(self.bucket, recursive=True):
+                if obj.object_name and not obj.is_dir:
+                    yield obj.object_name
 
     def download_url(self, key: str, expires: timedelta, filename: str | None = None) -> str:
         headers: dict[str, str | list[str] | tuple[str]] | None = None

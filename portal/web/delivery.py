@@ -19,6 +19,7 @@ from litestar.response import Redirect, Template
 
 from marketplace.delivery import MAX_PHOTOS, DeliveryError, DeliveryInvalid
 from marketplace.identity import mask
+from marketplace.ports import STORE_DOWN_MESSAGE, ObjectStoreUnavailable
 from marketplace.vocabulary import KIND_LABELS, Role
 from portal.auth import PUBLIC, current_user, roles
 from portal.web import menu, searches
@@ -228,6 +229,11 @@ async def delivery_record(request: Request[Any, Any, Any], allocation_id: FromPa
         return await _allocation_page(request, allocation_id, 400, exc.errors, fields)
     except (DeliveryError, PhotoError) as exc:
         return await _allocation_page(request, allocation_id, 400, {"form": str(exc)}, fields)
+    except ObjectStoreUnavailable:
+        # nothing recorded (the photos already stored were removed again): the form comes back filled in
+        response = await _allocation_page(request, allocation_id, 503, {"form": STORE_DOWN_MESSAGE}, fields)
+        response.headers["Retry-After"] = "5"
+        return response
     return Redirect(path=f"/penyaluran/{allocation_id}", query_params={"tercatat": "1"})
 
 

@@ -182,7 +182,8 @@ class DeliveryOut(BaseModel):
 # ------------------------------------------------------------------------------------------- common
 
 _ERRORS = {400: "Bad input", 401: "No valid token", 403: "Not for this token", 404: "Not found (or not yours)",
-           409: "The step is refused in the current state", 429: "Rate limit"}
+           409: "The step is refused in the current state", 429: "Rate limit",
+           503: "Database or object store briefly unavailable: nothing was changed, try again (Retry-After)"}
 
 
 def _responses() -> dict[int, Any]:
