@@ -138,8 +138,9 @@ async def _bounded_path_ids(request: Request[Any, Any, Any]) -> None:
             raise NotFoundException("Data tidak ditemukan")
 
 
-DB_DOWN_MESSAGE = ("Basis data sedang tidak dapat dihubungi, jadi permintaan Anda belum diproses dan tidak ada "
-                   "yang berubah. Silakan coba lagi beberapa saat lagi.")
+# "may not": when the connection dies right after a commit, the answer is lost but the change is kept (whole)
+DB_DOWN_MESSAGE = ("Basis data sedang tidak dapat dihubungi, jadi permintaan Anda mungkin belum tersimpan "
+                   "(tidak ada yang tersimpan setengah). Silakan coba lagi beberapa saat lagi.")
 
 
 def _unavailable(request: Request[Any, Any, Any], message: str) -> Response[Any]:
@@ -149,13 +150,13 @@ def _unavailable(request: Request[Any, Any, Any], message: str) -> Response[Any]
 
 
 def _server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc, ObjectStoreUnavailable):
+        log.warning("object store unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return _unavailable(request, STORE_DOWN_MESSAGE)
     if database_unavailable(exc):
         # PostgreSQL restarting or unreachable: the transaction did not commit; the pool reconnects by itself
         log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
         return _unavailable(request, DB_DOWN_MESSAGE)
-    if isinstance(exc, ObjectStoreUnavailable):
-        log.warning("object store unavailable on %s %s: %s", request.method, request.url.path, exc)
-        return _unavailable(request, STORE_DOWN_MESSAGE)
     if _out_of_range(exc):
         # the last line of defence: a route that forgot a bound answers 400, not 500
         log.warning("number out of range on %s %s: %s", request.method, request.url.path, exc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from typing import Any
 
 from piccolo.engine import engine_finder
@@ -9,6 +10,7 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
+from marketplace.ports import ObjectStoreUnavailable
 from marketplace.settings import Settings
 
 
@@ -40,6 +42,8 @@ def database_unavailable(exc: BaseException) -> bool:
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
+        if isinstance(current, ObjectStoreUnavailable):  # the store's own network error, not the database's
+            return False
         if _unavailable(current):
             return True
         seen.add(id(current))
@@ -61,5 +65,10 @@ def _unavailable(exc: BaseException) -> bool:
         return "another operation" in str(exc)
     if isinstance(exc, ConnectionError | TimeoutError):
         return True
-    # asyncpg raises a bare OSError (errno set) when a connect() finds nothing listening
-    return type(exc) is OSError and exc.errno is not None
+    # a connect() that finds no route or no address raises a plain OSError (EHOSTUNREACH, ENETUNREACH, …), and
+    # asyncio's create_connection joins the errors of several addresses into "Multiple exceptions: …"
+    return type(exc) is OSError and (exc.errno in _NETWORK_ERRNOS or str(exc).startswith("Multiple exceptions"))
+
+
+_NETWORK_ERRNOS = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ETIMEDOUT, errno.ECONNREFUSED, errno.EADDRNOTAVAIL,
+                   errno.EHOSTDOWN, errno.ENETDOWN}
