@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -18,6 +19,7 @@ CHROMIUM = os.environ.get("JITU_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--disable-quic"]
 DEMO_PASSWORD = "kata-sandi-peramban-1"
+WARNING_LINE = re.compile(r":\d+: \w*Warning: ")  # how Python prints a warning: file:line: Category: message
 
 
 def _free_port() -> int:
@@ -32,7 +34,10 @@ def portal_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY")}
     # a short solver budget: these tests follow pages (progress bar, result), not the solver's quality,
     # and the default 50 s deterministic budget outlasts the page's wait on a loaded 2-core machine
-    env.update(JITU_VAR_DIR=str(var), SECRET_KEY="browser-secret-" + "y" * 32, MATCH_TIME_LIMIT="10")
+    env.update(JITU_VAR_DIR=str(var), SECRET_KEY="browser-secret-" + "y" * 32, MATCH_TIME_LIMIT="10",
+               # the portal process shows every warning (Python hides most outside __main__), so that the
+               # session can fail on one: the same ignores as pyproject.toml's filterwarnings
+               PYTHONWARNINGS="default,ignore::ResourceWarning,ignore:Call to deprecated setex:DeprecationWarning")
     return env
 
 
@@ -48,8 +53,10 @@ def portal(portal_env: dict[str, str]) -> Iterator[str]:
     jitu(portal_env, "migrate")
     port = _free_port()
     exe = Path(sys.executable).with_name("jitu")
-    proc = subprocess.Popen([str(exe), "serve", "--port", str(port)], env=portal_env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = Path(portal_env["JITU_VAR_DIR"]) / "portal-stderr.log"
+    with log.open("wb") as err:  # the child keeps its own descriptor
+        proc = subprocess.Popen([str(exe), "serve", "--port", str(port)], env=portal_env,
+                                stdout=subprocess.DEVNULL, stderr=err)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -64,6 +71,8 @@ def portal(portal_env: dict[str, str]) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+    warned = [line for line in log.read_text(errors="replace").splitlines() if WARNING_LINE.search(line)]
+    assert not warned, "the portal process printed warnings:\n" + "\n".join(warned[:20])
 
 
 @pytest.fixture(scope="module")
