@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from marketplace.ports import ObjectStore
+from marketplace.ports import ObjectNotFound, ObjectStore
 from marketplace.settings import Settings
 from storage.objects import check_key
 
@@ -202,8 +202,11 @@ def _backup_objects(folder: Path, store: ObjectStore) -> dict[str, Any]:
     total = 0
     for key in sorted(store.keys()):
         check_key(key)
-        data = store.get(key)
-        info = store.stat(key)
+        try:
+            data = store.get(key)
+            info = store.stat(key)
+        except ObjectNotFound:
+            continue  # deleted since it was listed (a rolled-back upload, retention): not in the backup
         path = folder / OBJECTS / key
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
