@@ -142,3 +142,33 @@ def test_every_backend_call_reports_a_dead_store_as_unavailable(tmp_path: Path) 
     with pytest.raises(ObjectStoreUnavailable):
         MinioObjectStore.from_settings(Settings(object_store="minio", minio_endpoint=f"127.0.0.1:{port}",
                                                 minio_access_key="x", minio_secret_key="y"))
+
+
+async def test_the_api_answers_503_and_records_nothing_while_the_folder_is_gone(client) -> None:
+    import base64
+    from datetime import date
+
+    from storage.accounts import load_user
+    from storage.api import tokens
+    from tests.dbutil import make_account
+
+    w = await approved_world()
+    admin = await load_user(await make_account("dinsos_admin", "admin"))
+    _, token = await tokens.create_token(admin, "Sistem LKS", lks_id=w.lks_id)
+    body = {"delivered_on": date.today().isoformat(), "what_given": "Paket sembako 10 kg", "received_by": "Ibu Siti",
+            "photos": [{"filename": "a.jpg", "content_base64": base64.b64encode(jpeg_with_gps()).decode()}]}
+    url, headers = f"/api/v1/allocations/{w.allocations[0]}/delivery", {"Authorization": f"Bearer {token}"}
+    root = get_settings().object_dir
+    away = root.with_name(root.name + ".away")
+    root.mkdir(parents=True, exist_ok=True)
+    root.rename(away)
+    root.write_text("")
+    try:
+        response = await client.post(url, headers=headers, json=body)
+        assert response.status_code == 503 and response.json()["detail"] == STORE_DOWN_MESSAGE
+        assert response.headers["retry-after"] == "5"
+        await _nothing_recorded(w.allocations[0])
+    finally:
+        root.unlink()
+        away.rename(root)
+    assert (await client.post(url, headers=headers, json=body)).status_code == 201
