@@ -130,9 +130,10 @@ async def test_a_damaged_backup_and_a_non_empty_database_are_refused(db: None, t
 
     damaged = tmp_path / "rusak"
     shutil.copytree(folder, damaged)
-    item = json.loads((damaged / "manifest.json").read_text())["objects"]["items"][0]
+    item = next(i for i in json.loads((damaged / "manifest.json").read_text())["objects"]["items"] if i["size"])
     photo = damaged / "objects" / item["key"]
-    photo.write_bytes(photo.read_bytes()[:-1] + b"\x00")
+    data = photo.read_bytes()
+    photo.write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))  # one byte changed, whatever it was
     _env, target = empty_target
     target_store = LocalObjectStore(target.object_dir, target.resolved_secret_key())
     with pytest.raises(BackupError, match="rusak"):
