@@ -18,7 +18,15 @@ async def clean_database() -> None:
     assert engine is not None
     names = [t._meta.tablename for t in ALL_TABLES if t._meta.tablename not in KEEP]
     if engine.engine_type == "postgres":
-        await ALL_TABLES[0].raw("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE")
+        # DELETE only the tables a test wrote to, with triggers and foreign-key checks off for this one
+        # transaction: a TRUNCATE of every table before every test was most of a PostgreSQL run's overhead.
+        probe = " UNION ALL ".join(f"SELECT '{n}' AS t WHERE EXISTS (SELECT 1 FROM \"{n}\")" for n in names)
+        async with engine.transaction():
+            used = [r["t"] for r in await ALL_TABLES[0].raw(probe)]
+            await ALL_TABLES[0].raw("SET LOCAL session_replication_role = replica")
+            for name in used:
+                await ALL_TABLES[0].raw(f'DELETE FROM "{name}"')
+            await ALL_TABLES[0].raw(await _restart_sequences(names))
         return
     table = ALL_TABLES[0]
     await table.raw("DROP TRIGGER IF EXISTS audit_event_no_delete")
@@ -31,12 +39,30 @@ async def clean_database() -> None:
     )
 
 
+_RESTART: list[str] = []
+
+
+async def _restart_sequences(names: list[str]) -> str:
+    """One statement that starts every sequence of the cleaned tables at 1 again (as RESTART IDENTITY
+    would), including those of tables a rolled-back test advanced but left empty."""
+    if not _RESTART:
+        rows = await ALL_TABLES[0].raw(
+            "SELECT s.relname AS seq FROM pg_class s JOIN pg_depend d ON d.objid = s.oid "
+            "JOIN pg_class t ON t.oid = d.refobjid WHERE s.relkind = 'S' AND t.relname = ANY({})", names)
+        _RESTART.append("SELECT " + (", ".join(f"setval('\"{r['seq']}\"', 1, false)" for r in rows) or "1"))
+    return _RESTART[0]
+
+
 async def _reset_offices() -> None:
     """Offices are reference data: kept, but with their seeded service levels back."""
     from marketplace.referrals import OFFICES
 
-    for o in OFFICES:
-        await Office.update({Office.service_days: o.service_days, Office.active: True}).where(Office.code == o.code)
+    engine = engine_finder()
+    assert engine is not None
+    async with engine.transaction():  # one connection for all of them
+        for o in OFFICES:
+            await Office.update({Office.service_days: o.service_days, Office.active: True}).where(
+                Office.code == o.code)
 
 
 async def _has_sequence() -> bool:

@@ -156,6 +156,6 @@ async def test_requester_reports_a_recorded_delivery_never_arrived(client):
         r["action"] for r in await AuditEvent.select(AuditEvent.action)}
 
 
-async def test_filing_is_rate_limited(client):
+async def test_filing_is_rate_limited(client, rate_window_held):
     codes = [(await file(client)).status_code for _ in range(11)]
     assert codes[:10] == [200] * 10 and codes[10] == 429 and await Complaint.count() == 10

@@ -183,7 +183,7 @@ async def test_requester_confirms_on_tracking_page(client) -> None:
     assert "&lt; 5" in impact and "Rp 300.000" not in impact
 
 
-async def test_requester_confirmation_is_rate_limited_like_tracking(client):
+async def test_requester_confirmation_is_rate_limited_like_tracking(client, rate_window_held):
     from storage.registry import TRACK_LIMIT
 
     await client.get("/")

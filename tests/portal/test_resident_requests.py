@@ -208,7 +208,7 @@ async def test_consent_revoked_by_ticket_stops_and_erases(client):
     assert twice.status_code == 400
 
 
-async def test_public_form_is_rate_limited(client):
+async def test_public_form_is_rate_limited(client, rate_window_held):
     await client.get("/permohonan")
     codes = []
     for _ in range(11):

@@ -35,7 +35,7 @@ async def test_unknown_ticket_404(client):
     assert response.status_code == 404 and "tidak ditemukan" in response.text
 
 
-async def test_rate_limited_per_ip(client):
+async def test_rate_limited_per_ip(client, rate_window_held):
     await client.get("/")
     codes = [(await client.post("/lacak", data={"ticket": "JITU-X", "_csrf_token": csrf(client)})).status_code
              for _ in range(11)]

@@ -152,7 +152,7 @@ async def test_request_for_household_not_in_dtks(db):
     assert (await Need.select(Need.status).where(Need.id == need_id).first())["status"] == "submitted"
 
 
-async def test_rate_limit(db):
+async def test_rate_limit(db, rate_window_held):
     assert all([await registry.allow_lookup("10.0.0.1", limit=3) for _ in range(3)])
     assert not await registry.allow_lookup("10.0.0.1", limit=3)
     assert await registry.allow_lookup("10.0.0.2", limit=3)
@@ -176,7 +176,7 @@ async def test_no_plain_nik_or_kk_in_database(db, tmp_path):
 
 
 @pytest.mark.postgres
-async def test_simultaneous_tracking_lookups_are_all_counted(db):
+async def test_simultaneous_tracking_lookups_are_all_counted(db, rate_window_held):
     import asyncio
 
     from storage.registry import TRACK_LIMIT, allow_lookup
