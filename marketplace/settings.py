@@ -12,8 +12,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from marketplace.second_factor import DEFAULT_REQUIRED, parse_required_roles
 
 
 class Settings(BaseSettings):
@@ -80,6 +82,20 @@ class Settings(BaseSettings):
     """Older name of ``behind_https`` (kept so existing deployments keep their ``Secure`` cookies)."""
     behind_https_flag: bool = Field(default=False, alias="JITU_BEHIND_HTTPS")
     """The deployment is served over HTTPS (a TLS proxy in front): ``Secure`` cookies and HSTS."""
+
+    mfa_required_roles_list: str = Field(default=DEFAULT_REQUIRED, alias="JITU_MFA_REQUIRED_ROLES")
+    """Roles that must log in with a second factor (TOTP), comma-separated; empty: none (the demo only).
+    Every other role may enrol one from its account page."""
+
+    @field_validator("mfa_required_roles_list")
+    @classmethod
+    def _known_roles(cls, value: str) -> str:
+        parse_required_roles(value)  # an unknown role name stops the start, never weakens log-in silently
+        return value
+
+    @property
+    def mfa_required_roles(self) -> frozenset[str]:
+        return parse_required_roles(self.mfa_required_roles_list)
 
     @property
     def behind_https(self) -> bool:

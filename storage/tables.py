@@ -122,6 +122,28 @@ class LoginThrottle(Table, tablename="login_throttle"):
     locked_at = Timestamptz(null=True, default=None)
 
 
+class AccountTotp(Table, tablename="account_totp"):
+    """An account's TOTP second factor (ASVS 2.8). The shared secret is encrypted with the vault
+    (``storage/crypto.py``, bound to the account id); ``last_step`` is the 30-second step of the last
+    code accepted, so no code is accepted twice (ASVS 2.8.4)."""
+
+    id = Serial(primary_key=True)
+    account = ForeignKey(references=Account, unique=True)
+    secret = Text()
+    last_step = BigInt(default=0)
+    enrolled_at = Timestamptz(default=TimestamptzNow())
+
+
+class RecoveryCode(Table, tablename="recovery_code"):
+    """Single-use recovery codes of an account's second factor (ASVS 2.6), kept as argon2id hashes."""
+
+    id = Serial(primary_key=True)
+    account = ForeignKey(references=Account, index=True)
+    code_hash = Varchar(length=255)
+    created_at = Timestamptz(default=TimestamptzNow())
+    used_at = Timestamptz(null=True, default=None)
+
+
 class AuditEvent(Table, tablename="audit_event"):
     """Append-only; chained by keyed hash (``marketplace/audit.py``)."""
 
@@ -628,4 +650,5 @@ ALL_TABLES: list[type[Table]] = [
     Offer, Campaign, Donor, Donation, StripeEvent, MatchingRound, Allocation, UnmatchedNeed,
     LedgerEntry, Delivery, DeliveryPhoto, Notification, Job, ImpactSnapshot, LksReport, Referral, ReferralEvent,
     ApiToken, DuplicateDismissal, Complaint, ComplaintEvent, ComplaintFile, AccountSession, LoginThrottle,
+    AccountTotp, RecoveryCode,
 ]
