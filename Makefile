@@ -25,11 +25,14 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
+# The demo only: no role is forced to a second factor (JITU_MFA_REQUIRED_ROLES empty), so the demo
+# accounts log in with the printed password alone. The default and docker-compose.yml require TOTP for
+# dinsos_admin and dpo (README, "Second factor").
 demo: install
 	$(BIN)/jitu migrate
 	$(BIN)/jitu seed --scale $(SCALE) --seed $(SEED) --if-empty
-	$(BIN)/jitu demo-accounts
-	$(BIN)/jitu serve
+	JITU_MFA_REQUIRED_ROLES= $(BIN)/jitu demo-accounts
+	JITU_MFA_REQUIRED_ROLES= $(BIN)/jitu serve
 
 lint: install-test
 	$(BIN)/ruff check marketplace matching storage portal tests

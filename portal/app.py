@@ -98,6 +98,10 @@ def _error_page(request: Request[Any, Any, Any], status: int, title: str, messag
 
 def _not_authorized(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
     if _wants_html(request):
+        from portal.web.logins.flow import CODE_PAGE, is_pending
+
+        if is_pending(request.scope.get("session")):
+            return Redirect(path=CODE_PAGE)  # a password-checked session reaches nothing before its second step
         return Redirect(path="/masuk", query_params={"next": request.url.path})
     return _error_page(request, 401, "Belum masuk", str(exc.detail))
 

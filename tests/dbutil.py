@@ -6,6 +6,7 @@ from typing import Any
 
 from piccolo.engine import engine_finder
 
+from marketplace.settings import get_settings
 from storage.tables import ALL_TABLES, GovernmentProgram, Office, Region
 
 KEEP = {Region._meta.tablename, GovernmentProgram._meta.tablename, Office._meta.tablename}
@@ -81,9 +82,47 @@ async def make_account(role: str, username: str | None = None, *, lks_id: int | 
         lks_id = await make_lks()
     if role == "office_staff" and office_code is None:
         office_code = "kesehatan"
-    return await create_account(username=username or f"{role}-user", password_hash=_hash(hash_password),
-                                role=role, lks_id=lks_id, kelurahan_code=kelurahan_code, full_name=role,
-                                office_code=office_code)
+    name = username or f"{role}-user"
+    account_id = await create_account(username=name, password_hash=_hash(hash_password), role=role, lks_id=lks_id,
+                                      kelurahan_code=kelurahan_code, full_name=role, office_code=office_code)
+    TOTP_SECRETS.pop(name, None)
+    if role in get_settings().mfa_required_roles:
+        await enrol_totp(account_id, name)
+    return account_id
+
+
+TOTP_SECRETS: dict[str, str] = {}
+"""The TOTP secret of each account a test enrolled, by user name (what the user's phone would know)."""
+
+
+async def enrol_totp(account_id: int, username: str) -> str:
+    """Gives the account a second factor, as a confirmed enrolment would (without recovery codes, which
+    cost ~0.5 s of argon2 and which the tests that need them make through the real pages)."""
+    import pyotp
+
+    from storage.logins import second_factor
+
+    secret = pyotp.random_base32()
+    await second_factor.enrol("test", account_id, secret, second_factor.now_step() - 2, recovery_codes=0)
+    TOTP_SECRETS[username] = secret
+    return secret
+
+
+async def current_code(username: str) -> str:
+    """The code the account's phone shows now. Several log-ins of one account inside 30 s (two devices,
+    log out and in again) would reuse this step's code, which the portal rightly refuses as a replay:
+    the helper then moves the account's last used step back, standing for a log-in 30 s later."""
+    import pyotp
+
+    from storage.logins import second_factor
+    from storage.tables import Account, AccountTotp
+
+    step = second_factor.now_step()
+    account = await Account.select(Account.id).where(Account.username == username).first()
+    assert account is not None, username
+    await AccountTotp.update({AccountTotp.last_step: step - 2}).where(
+        (AccountTotp.account == account["id"]) & (AccountTotp.last_step >= step))
+    return pyotp.TOTP(TOTP_SECRETS[username]).generate_otp(step)
 
 
 _HASHED: dict[str, str] = {}
@@ -104,12 +143,43 @@ async def make_lks(name: str = "Yayasan Uji", status: str = "verified") -> int:
 
 
 async def login(client: Any, username: str, password: str = PASSWORD) -> None:
-    """Log in through the real form, CSRF token included."""
+    """Log in through the real form, CSRF token included; an account with a second factor answers the
+    second step with its phone's current code (``TOTP_SECRETS``)."""
     await client.get("/masuk")
     token = client.cookies.get("jitu_csrf")
     response = await client.post("/masuk", data={"username": username, "password": password,
                                                  "_csrf_token": token}, follow_redirects=False)
     assert response.status_code == 302, response.text
+    if response.headers["location"] == "/masuk/faktor-kedua/daftar":
+        await _enrol_through_the_page(client, username, token)
+        return
+    if response.headers["location"] == "/masuk/faktor-kedua":
+        assert username in TOTP_SECRETS, f"{username} has a second factor this test did not enrol"
+        response = await client.post("/masuk/faktor-kedua", data={"code": await current_code(username),
+                                                                  "_csrf_token": token}, follow_redirects=False)
+        assert response.status_code == 302, response.text
+    assert not response.headers["location"].startswith("/masuk"), response.headers["location"]
+
+
+async def _enrol_through_the_page(client: Any, username: str, token: str) -> None:
+    """A required-role account without a second factor (made outside ``make_account``, or whose role
+    changed) enrols as its user would: read the key off the page, confirm with the app's code."""
+    import re
+
+    import pyotp
+
+    from storage.logins import second_factor
+
+    page = await client.get("/masuk/faktor-kedua/daftar")
+    assert page.status_code == 200, page.text
+    found = re.search(r'data-secret="([A-Z2-7]+)"', page.text)
+    assert found, "no key on the enrolment page"
+    TOTP_SECRETS[username] = found.group(1)
+    code = pyotp.TOTP(found.group(1)).generate_otp(second_factor.now_step())
+    response = await client.post("/masuk/faktor-kedua/daftar", data={"code": code, "_csrf_token": token},
+                                 follow_redirects=False)
+    assert response.status_code == 200 and "recovery-codes" in response.text, response.text
+    assert (await client.get("/beranda")).status_code == 200
 
 
 def csrf(client: Any) -> str:

@@ -188,6 +188,10 @@ def demo_accounts_command() -> None:
         click.echo(f"  {account.role:<20} {account.username:<10} {DEMO_PASSWORD}  {login_url}  ({status})")
     if referred:
         click.echo(f"Rujukan demo: {referred} kebutuhan dirujuk ke instansi (lihat /rujukan).")
+    if settings.mfa_required_roles:
+        click.echo("Peran " + ", ".join(sorted(settings.mfa_required_roles)) + " wajib memasang faktor kedua "
+                   "(aplikasi autentikator) saat pertama masuk. `make demo` mematikan kewajiban ini "
+                   "(JITU_MFA_REQUIRED_ROLES kosong).")
 
 
 def register(cli: click.Group) -> None:

@@ -40,7 +40,34 @@ def create_user(username: str, role: str, password: str, full_name: str, email: 
     click.echo(f"Akun {username} ({role}) dibuat dengan id {account_id}.")
 
 
+@click.command("reset-mfa")
+@click.argument("username")
+@click.option("--reason", required=True, help="Alasan (dicatat di jejak audit), mis. ponsel hilang")
+def reset_mfa(username: str, reason: str) -> None:
+    """Hapus faktor kedua akun yang ponselnya hilang (bila tak ada admin lain yang dapat meresetnya)."""
+    from storage import logins
+    from storage.accounts import find_by_username
+    from storage.logins import second_factor
+
+    async def run() -> bool:
+        row = await find_by_username(username)
+        if row is None:
+            click.echo(f"Akun {username} tidak ada.", err=True)
+            sys.exit(2)
+        if not await second_factor.reset("cli", row["id"], reason):
+            return False
+        await logins.end_sessions("cli", row["id"], None, "second factor reset")
+        return True
+
+    if asyncio.run(run()):
+        click.echo(f"Faktor kedua {username} dihapus; semua sesinya diakhiri. Akun memasang ulang saat masuk.")
+    else:
+        click.echo(f"Akun {username} tidak memakai faktor kedua.")
+
+
 def register(cli: click.Group) -> None:
     from portal.cli import subgroup
 
-    subgroup(cli, "user", "Akun pengguna.").add_command(create_user)
+    group = subgroup(cli, "user", "Akun pengguna.")
+    group.add_command(create_user)
+    group.add_command(reset_mfa)

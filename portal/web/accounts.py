@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
 from marketplace.audit import AuditEvent
+from marketplace.second_factor import second_step
 from marketplace.vocabulary import Role
 from portal.auth import ANY_ROLE, PUBLIC, current_user, hash_password, verify_password
 from portal.i18n import LANGUAGES, translate
-from portal.sessions import rotate_session
 from portal.web import menu
 from portal.web.common import client_ip, language_of, page
+from portal.web.logins.flow import begin_second_step, complete_login, required_roles
 from storage import logins
 from storage.accounts import find_by_username
 from storage.counting import count_rows
+from storage.logins import second_factor
 from storage.tables import Account, Allocation, Donation, Household, Lks, Need, Notification
 from storage.uow import unit_of_work
 
@@ -76,20 +77,14 @@ async def login_submit(request: Request[Any, Any, Any]) -> Template | Redirect:
         async with unit_of_work() as uow:
             await uow.record(AuditEvent(username or "-", "auth.login_failed", "account", username or "-"))
         return await page(request, "login.html", status_code=401, next=target, username=username, error=WRONG)
-    await logins.record_success(username)
-    await start_session(request, row)
-    async with unit_of_work() as uow:
-        await Account.update({Account.last_login_at: datetime.now(UTC)}).where(Account.id == row["id"])
-        await uow.record(AuditEvent(row["username"], "auth.login", "account", str(row["id"])))
+    step = second_step(row["role"], await second_factor.is_enrolled(row["id"]), required_roles(request))
+    if step.needed:
+        async with unit_of_work() as uow:
+            await uow.record(AuditEvent(row["username"], "auth.password_ok", "account", str(row["id"]), None,
+                                        {"next_step": "enrol" if step.enrol else "code"}))
+        return Redirect(path=begin_second_step(request, row, target, step))
+    await complete_login(request, row, "none")
     return Redirect(path=target)
-
-
-async def start_session(request: Request[Any, Any, Any], row: dict[str, Any]) -> None:
-    """A fresh session id (ASVS 3.2.1) and a registry row the account can see and end (ASVS 3.3)."""
-    sid = await logins.open_session(row["id"], client_ip(request), request.headers.get("user-agent", ""))
-    request.clear_session()
-    request.set_session({"account_id": row["id"], "role": row["role"], "sid": sid, "lang": row["language"] or "id"})
-    rotate_session(request)
 
 
 @post("/keluar", opt=ANY_ROLE, name="logout")

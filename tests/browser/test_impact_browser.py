@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import DEMO_PASSWORD, jitu, watch_csp
+from tests.browser.conftest import DEMO_PASSWORD, jitu, log_in, watch_csp
 
 pytestmark = pytest.mark.browser
 
@@ -45,9 +45,7 @@ def test_impact_page_and_command_center_on_a_phone(browser, portal, portal_env):
     page.screenshot(path=str(ARTIFACTS / "dampak-phone.png"), full_page=True)
 
     page.goto(portal + "/masuk")
-    page.fill("input[name=username]", "b-komando")
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, portal, "b-komando")
     page.wait_for_url("**/beranda")
     page.goto(portal + "/pusat-komando")
     assert page.locator("svg.chart").count() >= 1

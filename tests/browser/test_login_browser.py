@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import DEMO_PASSWORD, jitu
+from tests.browser.conftest import DEMO_PASSWORD, jitu, log_in
 
 pytestmark = pytest.mark.browser
 ROLES = ["dinsos_admin", "pekerja_sosial", "operator_kelurahan", "donor", "dpo"]
@@ -25,9 +25,7 @@ def test_role_logs_in_and_sees_home(browser, portal, accounts, role, tmp_path):
     page = context.new_page()
     page.goto(portal + "/beranda")
     assert "/masuk" in page.url  # anonymous visitors are sent to log in
-    page.fill("input[name=username]", f"b-{role}")
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, portal, f"b-{role}")  # dinsos_admin and dpo set up their second factor here
     page.wait_for_url("**/beranda")
     assert page.locator("h1").inner_text().startswith("Selamat datang")
     page.screenshot(path=str(tmp_path / f"home-{role}.png"), full_page=True)

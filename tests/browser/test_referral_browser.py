@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 
 from marketplace.identity import make_kk, make_nik
-from tests.browser.conftest import DEMO_PASSWORD, jitu
+from tests.browser.conftest import DEMO_PASSWORD, jitu, log_in
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -30,9 +30,7 @@ def staff(portal_env, portal):
 
 def _login(page, portal, username):
     page.goto(portal + "/masuk")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, portal, username)
     page.wait_for_url("**/beranda")
 
 

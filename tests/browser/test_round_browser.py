@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import DEMO_PASSWORD, jitu, watch_csp
+from tests.browser.conftest import DEMO_PASSWORD, jitu, log_in, watch_csp
 
 pytestmark = pytest.mark.browser
 
@@ -14,10 +14,7 @@ def test_round_progress_bar_leads_to_the_result(browser, portal, portal_env):
     jitu(portal_env, "user", "create", "b-ronde", "--role", "dinsos_admin", "--password", DEMO_PASSWORD)
     page = browser.new_page()
     violations = watch_csp(page)
-    page.goto(portal + "/masuk")
-    page.fill("input[name=username]", "b-ronde")
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, portal, "b-ronde")
     page.wait_for_url("**/beranda")
     page.goto(portal + "/ronde")
     page.click("form[action=\"/ronde\"] button")

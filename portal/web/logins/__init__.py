@@ -1,4 +1,5 @@
-"""An account's own sessions and password; Dinsos admin's page of log-in locks (issue 13, ASVS 2.2, 3.3)."""
+"""An account's own sessions and password; Dinsos admin's page of log-in locks (issue 13, ASVS 2.2, 3.3).
+The second factor's pages are in ``second_factor.py``, the log-in's session steps in ``flow.py``."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from marketplace.vocabulary import Role
 from portal.auth import ANY_ROLE, hash_password, provide_user, roles, verify_password
 from portal.web import menu
 from portal.web.common import page
+from portal.web.logins.second_factor import ROUTES as second_factor_routes
 from storage import logins
 from storage.tables import Account
 from storage.uow import unit_of_work
@@ -100,4 +102,4 @@ async def login_unlock(request: Request[Any, Any, Any], throttle_id: FromPath[in
 
 
 ROUTES = [my_sessions, my_session_end, my_sessions_end_others, password_form, password_change, login_locks,
-          login_unlock]
+          login_unlock, *second_factor_routes]
