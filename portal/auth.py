@@ -66,11 +66,20 @@ async def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> Curren
         sid = session.get("sid")
         # a session ended from the sessions page, by a password change, or opened for another role
         if user is not None and (not isinstance(sid, str) or session.get("role") != user.role
+                                 or _second_factor_missing(connection, session, user.role)
                                  or not await logins.session_alive(account_id, sid)):
             user = None
             session.clear()
     state["jitu_user"] = user
     return user
+
+
+def _second_factor_missing(connection: ASGIConnection[Any, Any, Any, Any], session: dict[str, Any], role: str) -> bool:
+    """A session of a role that requires a second factor, opened without one (before the requirement was
+    switched on, say) is ended: the account logs in again and enrols."""
+    settings = connection.scope["app"].state.get("settings")
+    required = settings.mfa_required_roles if settings is not None else frozenset()
+    return role in required and session.get("second_factor") in (None, "none")
 
 
 async def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:

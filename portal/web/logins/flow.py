@@ -32,18 +32,21 @@ def required_roles(request: Request[Any, Any, Any]) -> frozenset[str]:
     return request.app.state["settings"].mfa_required_roles  # type: ignore[no-any-return]
 
 
-async def start_session(request: Request[Any, Any, Any], row: dict[str, Any]) -> None:
-    """A fresh session id (ASVS 3.2.1) and a registry row the account can see and end (ASVS 3.3)."""
+async def start_session(request: Request[Any, Any, Any], row: dict[str, Any], second_factor: str) -> None:
+    """A fresh session id (ASVS 3.2.1) and a registry row the account can see and end (ASVS 3.3).
+    ``second_factor`` (``totp``, ``recovery``, ``enrol`` or ``none``) stays in the session: a role that
+    requires one never holds a session opened without it (``portal.auth.current_user``)."""
     sid = await logins.open_session(row["id"], client_ip(request), request.headers.get("user-agent", ""))
     request.clear_session()
-    request.set_session({"account_id": row["id"], "role": row["role"], "sid": sid, "lang": row["language"] or "id"})
+    request.set_session({"account_id": row["id"], "role": row["role"], "sid": sid, "lang": row["language"] or "id",
+                         "second_factor": second_factor})
     rotate_session(request)
 
 
 async def complete_login(request: Request[Any, Any, Any], row: dict[str, Any], second_factor: str) -> None:
     """The account is authenticated: the throttle forgets its failures, a new session is opened."""
     await logins.record_success(row["username"])
-    await start_session(request, row)
+    await start_session(request, row, second_factor)
     async with unit_of_work() as uow:
         await Account.update({Account.last_login_at: datetime.now(UTC)}).where(Account.id == row["id"])
         await uow.record(AuditEvent(row["username"], "auth.login", "account", str(row["id"]), None,
