@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from storage.tables import Household
-from tests.dbutil import PASSWORD, make_account
+from tests.dbutil import live_login, make_account
 from tests.portal.test_registry import KK, NIK, seed
 
 NAME = "Budi Santoso"
@@ -24,14 +24,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def live_login(client: httpx.Client, username: str) -> None:
-    """Logs in through the real form of a live server."""
-    client.get("/masuk")
-    response = client.post("/masuk", data={"username": username, "password": PASSWORD,
-                                           "_csrf_token": client.cookies.get("jitu_csrf")})
-    assert response.status_code == 302, response.text
 
 
 def _form(client: httpx.Client, path: str, **data: Any) -> httpx.Response:
