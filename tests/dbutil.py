@@ -97,11 +97,10 @@ TOTP_SECRETS: dict[str, str] = {}
 
 async def enrol_totp(account_id: int, username: str) -> str:
     """Gives the account a second factor, as a confirmed enrolment would (without recovery codes, which
-    cost ~0.5 s of argon2 and which the tests that need them make through the real pages)."""
+    the tests that need them make through the real pages)."""
     import pyotp
 
     from storage.logins import second_factor
-
     from storage.tables import Notification
 
     secret = pyotp.random_base32()

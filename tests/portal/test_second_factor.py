@@ -3,6 +3,7 @@ and the data protection officer, optional for everyone else."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -185,7 +186,7 @@ async def test_a_code_is_accepted_once(client):
     assert (await _code(client, _now_code(secret, +1))).headers["location"] == "/beranda"
 
 
-async def test_recovery_codes_are_single_use_counted_audited_and_replaced(client):
+async def test_recovery_codes_are_single_use_counted_and_audited(client):
     await _plain_account("dinsos_admin", "admin-c")
     await _password(client, "admin-c")
     secret = _secret_on((await client.get(ENROL_PAGE)).text)
@@ -195,19 +196,27 @@ async def test_recovery_codes_are_single_use_counted_audited_and_replaced(client
     assert (await _code(client, codes[0].upper())).headers["location"] == "/beranda"
     assert "Kode pemulihan tersisa: 9" in (await client.get("/akun")).text
     used = await AuditEvent.select(AuditEvent.after).where(AuditEvent.action == "auth.recovery_used").first()
-    assert used is not None
+    assert used is not None and "9" in str(used["after"])
+    assert await Notification.exists().where(Notification.message.like("%kode pemulihan dipakai%"))
     await _logout(client)
     await _password(client, "admin-c")
     assert (await _code(client, codes[0])).status_code == 401  # spent
     assert (await _code(client, codes[1])).headers["location"] == "/beranda"
+
+
+async def test_new_recovery_codes_replace_the_old_ones(client):
+    account_id = await make_account("dpo", "dpo-c")
+    secret = TOTP_SECRETS["dpo-c"]
+    old = await second_factor.enrol("test", account_id, secret, second_factor.now_step() - 2)
+    await login(client, "dpo-c")
     renewed = await client.post("/akun/faktor-kedua/kode-pemulihan",
                                 data={"code": _now_code(secret, +1), "_csrf_token": csrf(client)})
     fresh = _codes_on(renewed.text)
-    assert renewed.status_code == 200 and len(fresh) == 10 and not set(fresh) & set(codes)
+    assert renewed.status_code == 200 and len(fresh) == 10 and not {c.replace("-", "") for c in fresh} & set(old)
     assert await AuditEvent.exists().where(AuditEvent.action == "auth.recovery_regenerate")
     await _logout(client)
-    await _password(client, "admin-c")
-    assert (await _code(client, codes[2])).status_code == 401  # replaced
+    await _password(client, "dpo-c")
+    assert (await _code(client, old[0])).status_code == 401  # replaced
     assert (await _code(client, fresh[0])).headers["location"] == "/beranda"
 
 
@@ -316,3 +325,26 @@ def test_jitu_user_reset_mfa(db):
     assert asyncio.run(AccountTotp.count().run()) == 0
     assert asyncio.run(AuditEvent.exists().where(
         (AuditEvent.action == "auth.mfa_reset") & (AuditEvent.actor == "cli")).run())
+
+
+async def test_moving_to_a_new_phone_needs_password_and_current_code(client):
+    await make_account("dinsos_admin", "admin-f")
+    old_secret = TOTP_SECRETS["admin-f"]
+    await login(client, "admin-f")
+    refused = await client.post("/akun/faktor-kedua/mulai", data={"password": PASSWORD, "code": "",
+                                                                 "_csrf_token": csrf(client)})
+    assert refused.status_code == 401
+    start = await client.post("/akun/faktor-kedua/mulai", data={
+        "password": PASSWORD, "code": _now_code(old_secret, +1), "_csrf_token": csrf(client)})
+    new_secret = _secret_on(start.text)
+    assert start.status_code == 200 and new_secret != old_secret
+    done = await _code(client, _now_code(new_secret), "/akun/faktor-kedua/konfirmasi")
+    assert done.status_code == 200 and len(_codes_on(done.text)) == 10
+    enrolled = await AuditEvent.select(AuditEvent.after).where(AuditEvent.action == "auth.mfa_enrol").order_by(
+        AuditEvent.id, ascending=False).first()
+    after = json.loads(enrolled["after"]) if isinstance(enrolled["after"], str) else enrolled["after"]
+    assert after["replaced"] is True
+    await _logout(client)
+    await _password(client, "admin-f")
+    assert (await _code(client, _now_code(old_secret, +1))).status_code == 401  # the old phone no longer works
+    assert (await _code(client, _now_code(new_secret, +1))).headers["location"] == "/beranda"
