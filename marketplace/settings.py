@@ -25,7 +25,11 @@ class Settings(BaseSettings):
     database_url: str = ""
     """Empty means an SQLite file in ``var_dir``; ``postgresql://…`` switches to PostgreSQL."""
     secret_key: str = ""
-    """Signs sessions and keys the audit chain and identity hashes; generated and kept in var/ if absent."""
+    """The bootstrap key ``k0``: encrypts NIK/No. KK, keys their lookup hashes and the audit chain, signs CSRF
+    tokens and download links until ``jitu keys rotate`` moves them to a newer key; generated and kept in
+    var/ if absent."""
+    keys_file: str = Field(default="", alias="JITU_KEYS_FILE")
+    """The key ring's file (later keys, the active one, the retired ones); empty: ``var/keys.json``."""
     language: Literal["id", "en"] = Field(default="id", alias="JITU_LANGUAGE")
 
     object_store: Literal["local", "minio"] = "local"

@@ -38,6 +38,7 @@ from portal.security import security_headers_hook
 from portal.sessions import DatabaseSessionStore, RotatingSessionConfig
 from portal.web.common import MAX_ID, language_of, rupiah
 from storage.counting import describe
+from storage.crypto import vault
 from storage.engine import database_unavailable
 
 log = logging.getLogger("jitu")
@@ -174,7 +175,7 @@ def _server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[A
 
 def create_app(settings: Settings | None = None, *, session_store: Store | None = None) -> Litestar:
     settings = settings or get_settings()
-    secret = settings.resolved_secret_key()
+    secret = vault().active.secret  # the active key's (k0: SECRET_KEY); ``jitu keys`` rotates it
     if session_store is None and settings.redis_url:
         from litestar.stores.redis import RedisStore
 

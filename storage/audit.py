@@ -12,6 +12,7 @@ from marketplace.audit import (
     GENESIS,
     AuditEvent,
     ChainReport,
+    Seam,
     StoredEvent,
     canonical,
     chain_hash,
@@ -22,6 +23,13 @@ from storage.tables import AuditEvent as AuditRow
 from storage.tables import AuditHead
 
 _LOCK_ID = 727301  # PostgreSQL advisory lock serialising appends to the chain
+SQLITE_NO_UPDATE = """CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event
+    WHEN NEW.id IS NOT OLD.id OR NEW.occurred_at IS NOT OLD.occurred_at OR NEW.actor IS NOT OLD.actor
+      OR NEW.action IS NOT OLD.action OR NEW.entity IS NOT OLD.entity OR NEW.entity_id IS NOT OLD.entity_id
+      OR NEW.before IS NOT OLD.before OR NEW.after IS NOT OLD.after
+    BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END"""
+"""SQLite's guard (migration 2026-12-02T07:10): an event's content never changes; a key rotation may
+re-chain its hash columns."""
 
 
 def _is_postgres() -> bool:
@@ -46,7 +54,8 @@ async def record_many(events: Sequence[AuditEvent]) -> list[int]:
         await AuditRow.raw("SELECT pg_advisory_xact_lock({})", _LOCK_ID)
     head = await AuditHead.select().where(AuditHead.id == 1).first()
     prev_id, prev_hash = (head["last_id"], head["last_hash"]) if head else (0, GENESIS)
-    key = vault().audit_key
+    active = vault().active
+    key = active.audit_key
     rows: list[AuditRow] = []
     for event in events:
         occurred_at = event.occurred_at or datetime.now(UTC)
@@ -55,7 +64,7 @@ async def record_many(events: Sequence[AuditEvent]) -> list[int]:
         rows.append(AuditRow(
             id=prev_id, occurred_at=occurred_at, actor=event.actor, action=event.action, entity=event.entity,
             entity_id=event.entity_id, before=_plain(event.before), after=_plain(event.after),
-            prev_hash=prev_hash, hash=digest,
+            prev_hash=prev_hash, hash=digest, key_id=active.key_id,
         ))
         prev_hash = digest
     await AuditRow.insert(*rows)
@@ -70,6 +79,17 @@ def _plain(value: Any) -> Any:
     return None if value is None else dict(value)
 
 
+def stored_event(row: dict[str, Any]) -> StoredEvent:
+    at = row["occurred_at"]
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    event = AuditEvent(
+        actor=row["actor"], action=row["action"], entity=row["entity"], entity_id=row["entity_id"],
+        before=_json(row["before"]), after=_json(row["after"]),
+    )
+    return StoredEvent(row["id"], at.astimezone(UTC), event, row["prev_hash"], row["hash"], row["key_id"])
+
+
 async def _stored_events(batch: int = 5000) -> AsyncIterator[StoredEvent]:
     last = 0
     while True:
@@ -77,14 +97,7 @@ async def _stored_events(batch: int = 5000) -> AsyncIterator[StoredEvent]:
         if not rows:
             return
         for row in rows:
-            at = row["occurred_at"]
-            if at.tzinfo is None:
-                at = at.replace(tzinfo=UTC)
-            event = AuditEvent(
-                actor=row["actor"], action=row["action"], entity=row["entity"], entity_id=row["entity_id"],
-                before=_json(row["before"]), after=_json(row["after"]),
-            )
-            yield StoredEvent(row["id"], at.astimezone(UTC), event, row["prev_hash"], row["hash"])
+            yield stored_event(row)
         last = rows[-1]["id"]
 
 
@@ -97,6 +110,13 @@ def _json(value: Any) -> Any:
 
 
 async def verify() -> ChainReport:
-    events = [e async for e in _stored_events()]
-    head = await AuditHead.select().where(AuditHead.id == 1).first()
-    return verify_chain(vault().audit_key, events, (head["last_id"], head["last_hash"]) if head else None)
+    """Check the whole chain with each event's own key, across a rotation's seam if one is under way."""
+    from storage.keys import current_seam
+
+    for _ in range(10):  # a rotation batch committed while reading moves the seam: read again
+        seam: Seam | None = await current_seam()
+        events = [e async for e in _stored_events()]
+        head = await AuditHead.select().where(AuditHead.id == 1).first()
+        if await current_seam() == seam:
+            break
+    return verify_chain(vault().audit_keys, events, (head["last_id"], head["last_hash"]) if head else None, seam)

@@ -125,7 +125,7 @@ async def load_dataset(dataset: Dataset, *, progress: ProgressFn | None = None, 
     engine = engine_finder()
     assert engine is not None, "PICCOLO_CONF names no engine"
     postgres = engine.engine_type == "postgres"
-    keys = vault()
+    keys = vault().active
     now = datetime.now(UTC)
     total = dataset.household_count
     if workers is None:

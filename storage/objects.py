@@ -40,10 +40,12 @@ def _reachable() -> Iterator[None]:
 class LocalObjectStore:
     """Files under one folder; download links are HMAC-signed and expire (served by the portal)."""
 
-    def __init__(self, root: Path, secret: str, url_prefix: str = "/berkas") -> None:
+    def __init__(self, root: Path, secret: str, url_prefix: str = "/berkas", older: tuple[str, ...] = ()) -> None:
         self.root = root
         self.secret = secret.encode()
         self.url_prefix = url_prefix
+        self.older = tuple(o.encode() for o in older)
+        """Secrets of older keys still readable during a key rotation: links they signed stay valid."""
 
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
@@ -116,12 +118,14 @@ class LocalObjectStore:
         token = self.sign(check_key(key), deadline)
         return f"{self.url_prefix}/{key}?e={deadline}&s={token}"
 
-    def sign(self, key: str, deadline: int) -> str:
-        mac = hmac.new(self.secret, f"{key}\n{deadline}".encode(), hashlib.sha256).digest()
+    def sign(self, key: str, deadline: int, secret: bytes | None = None) -> str:
+        mac = hmac.new(secret or self.secret, f"{key}\n{deadline}".encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
     def check_signature(self, key: str, deadline: int, token: str) -> bool:
-        return deadline >= time.time() and hmac.compare_digest(self.sign(key, deadline), token)
+        if deadline < time.time():
+            return False
+        return any(hmac.compare_digest(self.sign(key, deadline, s), token) for s in (self.secret, *self.older))
 
 
 def make_object_store(settings: Settings | None = None) -> ObjectStore:
@@ -130,4 +134,7 @@ def make_object_store(settings: Settings | None = None) -> ObjectStore:
         from storage.objects_minio import MinioObjectStore
 
         return MinioObjectStore.from_settings(settings)
-    return LocalObjectStore(settings.object_dir, settings.resolved_secret_key())
+    from storage.crypto import vault
+
+    secrets = vault().signing_secrets  # the active key signs; older readable keys still verify
+    return LocalObjectStore(settings.object_dir, secrets[0], older=tuple(secrets[1:]))

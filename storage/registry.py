@@ -173,7 +173,7 @@ async def register_request(user: CurrentUser, applicant: Applicant, need: NeedIn
         raise NeedError("Nama pemohon wajib diisi")
     keys = vault()
     async with unit_of_work() as uow:
-        hh = await Household.select(Household.id).where(Household.kk_hash == keys.hash(kk)).first()
+        hh = await Household.select(Household.id).where(Household.kk_hash.is_in(keys.lookup_hashes(kk))).first()
         if hh is None:
             rows = await Household.insert(Household(
                 kk_cipher=keys.encrypt(kk), kk_hash=keys.hash(kk), kelurahan_code=applicant.kelurahan_code,
@@ -183,7 +183,7 @@ async def register_request(user: CurrentUser, applicant: Applicant, need: NeedIn
             household_id = int(rows[0]["id"])
         else:
             household_id = int(hh["id"])
-        member = await Member.select(Member.household).where(Member.nik_hash == keys.hash(nik)).first()
+        member = await Member.select(Member.household).where(Member.nik_hash.is_in(keys.lookup_hashes(nik))).first()
         if member is None:
             await Member.insert(Member(household=household_id, nik_cipher=keys.encrypt(nik), nik_hash=keys.hash(nik),
                                        name=applicant.name.strip()[:120], birth_date=applicant.birth_date,
@@ -228,7 +228,7 @@ async def possible_duplicates(applicant: Applicant) -> list[Any]:
         kk = check_kk(applicant.kk)
     except IdentityError:
         return []
-    if await Household.exists().where(Household.kk_hash == vault().hash(kk)):
+    if await Household.exists().where(Household.kk_hash.is_in(vault().lookup_hashes(kk))):
         return []
     return await find_candidates(applicant.name, applicant.birth_date, applicant.kelurahan_code)
 
@@ -374,10 +374,10 @@ async def search_households(user: CurrentUser, *, number: str = "", name: str = 
         where &= Household.kelurahan_code == kelurahan
     number = number.strip()
     if number:
-        h = vault().hash(number)
-        by_member = await Member.select(Member.household).where(Member.nik_hash == h)
+        hashes = vault().lookup_hashes(number)  # one per readable key: a rotation may be under way
+        by_member = await Member.select(Member.household).where(Member.nik_hash.is_in(hashes))
         ids = [r["household"] for r in by_member]
-        where &= (Household.kk_hash == h) | Household.id.is_in(ids or [0])
+        where &= Household.kk_hash.is_in(hashes) | Household.id.is_in(ids or [0])
     if name.strip():
         engine = Member._meta.db
         pattern = f"%{name.strip()}%"

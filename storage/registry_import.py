@@ -26,7 +26,7 @@ from piccolo.engine import engine_finder
 from marketplace import dtks
 from marketplace.audit import AuditEvent
 from marketplace.vocabulary import Kind
-from storage.crypto import vault
+from storage.crypto import IdentityVault, vault
 from storage.jobs import JobContext, job_handler
 from storage.tables import GovernmentAid, GovernmentProgram, Household
 from storage.uow import unit_of_work
@@ -116,13 +116,14 @@ AID_EXAMPLE = [["PKH", "3273030101200001", "tunai", "2026-11", "750000"]]
 # ------------------------------------------------------------------------------------------- crypto
 
 
-def _encrypt_many(key: bytes, values: list[str]) -> list[str]:
-    """The same format as ``IdentityVault.encrypt`` (nonce + AES-GCM, base64), one cipher object."""
+def _encrypt_many(key: bytes, values: list[str], prefix: str = "") -> list[str]:
+    """The same format as ``IdentityVault.encrypt`` (key-id prefix, nonce + AES-GCM, base64), one cipher
+    object."""
     aead = AESGCM(key)
     out = []
     for value in values:
         nonce = os.urandom(12)
-        out.append(base64.b64encode(nonce + aead.encrypt(nonce, value.encode(), b"")).decode())
+        out.append(prefix + base64.b64encode(nonce + aead.encrypt(nonce, value.encode(), b"")).decode())
     return out
 
 
@@ -130,19 +131,23 @@ class _Encryptor:
     """Encrypts in 2 worker processes for big imports (AES-GCM + base64 is CPU-bound)."""
 
     def __init__(self, parallel: bool) -> None:
-        self.key = vault().enc_key
+        self.use(vault().active)
         self.pool = ProcessPoolExecutor(ENCRYPT_WORKERS) if parallel else None
+
+    def use(self, active: IdentityVault) -> None:
+        """Encrypt under this key (the ring's active one: a rotation may start during an import)."""
+        self.key_id, self.key, self.prefix = active.key_id, active.enc_key, active.prefix
 
     async def encrypt(self, values: list[str]) -> list[str]:
         if self.pool is None or len(values) < 2000:
-            return _encrypt_many(self.key, values)
+            return _encrypt_many(self.key, values, self.prefix)
         import asyncio
 
         loop = asyncio.get_running_loop()
         half = len(values) // 2
         parts = await asyncio.gather(
-            loop.run_in_executor(self.pool, _encrypt_many, self.key, values[:half]),
-            loop.run_in_executor(self.pool, _encrypt_many, self.key, values[half:]),
+            loop.run_in_executor(self.pool, _encrypt_many, self.key, values[:half], self.prefix),
+            loop.run_in_executor(self.pool, _encrypt_many, self.key, values[half:], self.prefix),
         )
         return parts[0] + parts[1]
 
@@ -236,18 +241,24 @@ def _as_date(value: Any) -> date:
 async def _write_batch(db: _Db, enc: _Encryptor, batch: list[dtks.ParsedHousehold], source: str,
                        report: ImportReport) -> None:
     keys = vault()
+    if keys.active_id != enc.key_id:
+        enc.use(keys.active)  # ciphertext and hash of a row always under one key
     now = datetime.now(UTC)
     kk_hash = {p.household.kk: keys.hash(p.household.kk) for p in batch}
     nik_hash = {m.nik: keys.hash(m.nik) for p in batch for m in p.members}
+    # while a key rotation is under way a row may still carry an older key's hash: look up under every
+    # readable key, file what is found under the active key's hash
+    kk_any = keys.lookup_map(kk_hash)
+    nik_any = keys.lookup_map(nik_hash)
     existing_hh = {
-        r[1]: r for r in await db.fetch_in(
+        kk_any[r[1]]: r for r in await db.fetch_in(
             "SELECT id, kk_hash, kelurahan_code, address, rt, rw, desil, extreme_poor FROM household "
-            "WHERE kk_hash IN_LIST", list(kk_hash.values()))
+            "WHERE kk_hash IN_LIST", list(kk_any))
     }
     existing_m = {
-        r[1]: r for r in await db.fetch_in(
+        nik_any[r[1]]: r for r in await db.fetch_in(
             "SELECT household, nik_hash, name, birth_date, sex, relation, disability, id FROM member "
-            "WHERE nik_hash IN_LIST", list(nik_hash.values()))
+            "WHERE nik_hash IN_LIST", list(nik_any))
     }
     new_households: list[dtks.ParsedHousehold] = []
     hh_updates: list[tuple[Any, ...]] = []
@@ -397,8 +408,9 @@ async def import_aid(path: Path, actor: str, progress: ProgressFn | None = None)
     for start in range(0, len(parsed), BATCH):
         batch = parsed[start:start + BATCH]
         hashes = {a.kk: keys.hash(a.kk) for a in batch}
-        households = {r["kk_hash"]: r["id"] for r in await Household.select(Household.id, Household.kk_hash).where(
-            Household.kk_hash.is_in(list(set(hashes.values()))))}
+        any_key = keys.lookup_map(hashes)  # every readable key's hash -> the active key's (rotation)
+        households = {any_key[r["kk_hash"]]: r["id"] for r in await Household.select(
+            Household.id, Household.kk_hash).where(Household.kk_hash.is_in(list(any_key)))}
         ids = list(set(households.values())) or [0]
         existing = {
             (r["household"], r["program"], r["kind"], r["period"]): (r["id"], r["amount"])

@@ -157,6 +157,8 @@ class AuditEvent(Table, tablename="audit_event"):
     after = JSON(null=True, default=None)
     prev_hash = Varchar(length=64)
     hash = Varchar(length=64)
+    key_id = Varchar(length=8, default="k0")
+    """The key whose audit key made ``hash`` (``storage/crypto.py``); events from before rotation: ``k0``."""
 
 
 class AuditHead(Table, tablename="audit_head"):
@@ -613,6 +615,22 @@ class Job(Table):
     finished_at = Timestamptz(null=True, default=None)
 
 
+class KeyRotation(Table, tablename="key_rotation"):
+    """One rotation to ``target_key`` (``storage/keys.py``): where its batches stand, so a rotation
+    interrupted at any point resumes from its last committed batch."""
+
+    id = Serial(primary_key=True)
+    target_key = Varchar(length=8)
+    status = Varchar(length=12, default="running", index=True)  # running | done | retired | failed
+    state = JSON(default={})
+    """Per table its cursor (last id done) and rows re-encrypted; for the audit chain the ``Seam``."""
+    job = Integer(null=True, default=None)
+    """The ``job`` row of the latest run (a resume starts a new one)."""
+    message = Text(default="")
+    started_at = Timestamptz(default=TimestamptzNow())
+    finished_at = Timestamptz(null=True, default=None)
+
+
 class ImpactSnapshot(Table, tablename="impact_snapshot"):
     """Precomputed impact figures (public, donors, Dinsos) as JSON, so pages never aggregate the city per
     request; recomputed when the audit trail has moved past ``stamp`` (every state change is audited)."""
@@ -650,5 +668,5 @@ ALL_TABLES: list[type[Table]] = [
     Offer, Campaign, Donor, Donation, StripeEvent, MatchingRound, Allocation, UnmatchedNeed,
     LedgerEntry, Delivery, DeliveryPhoto, Notification, Job, ImpactSnapshot, LksReport, Referral, ReferralEvent,
     ApiToken, DuplicateDismissal, Complaint, ComplaintEvent, ComplaintFile, AccountSession, LoginThrottle,
-    AccountTotp, RecoveryCode,
+    AccountTotp, RecoveryCode, KeyRotation,
 ]

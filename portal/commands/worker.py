@@ -12,7 +12,7 @@ import click
 
 @click.command("worker")
 def worker() -> None:
-    """Jalankan pekerja latar (impor, ronde pencocokan, keputusan massal) dari antrean Redis."""
+    """Jalankan pekerja latar (impor, ronde pencocokan, keputusan massal, rotasi kunci) dari antrean Redis."""
     from marketplace.settings import get_settings
     from storage import jobs
 
@@ -39,6 +39,7 @@ def load_handlers() -> None:
 
     for info in pkgutil.iter_modules(web.__path__):
         importlib.import_module(f"portal.web.{info.name}")
+    importlib.import_module("storage.keys")  # key rotation: started from the command line only
 
 
 def register(cli: click.Group) -> None:

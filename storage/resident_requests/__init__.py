@@ -191,9 +191,9 @@ async def register_household(user: CurrentUser, request_id: int, kk: str, nik: s
             nik = check_nik(nik, req["applicant_birth_date"], req["applicant_sex"])
         except IdentityError as exc:
             raise RequestError(str(exc)) from None
-        if await Household.exists().where(Household.kk_hash == keys.hash(kk)):
+        if await Household.exists().where(Household.kk_hash.is_in(keys.lookup_hashes(kk))):
             raise RequestError("No. KK ini sudah terdaftar: cari keluarganya dan tautkan permohonan ke sana.")
-        if await Member.exists().where(Member.nik_hash == keys.hash(nik)):
+        if await Member.exists().where(Member.nik_hash.is_in(keys.lookup_hashes(nik))):
             raise RequestError("NIK ini sudah terdaftar pada keluarga lain.")
         rows = await Household.insert(Household(
             kk_cipher=keys.encrypt(kk), kk_hash=keys.hash(kk), kelurahan_code=req["kelurahan_code"],

@@ -9,7 +9,7 @@ import pytest
 from piccolo.engine import engine_finder
 
 from marketplace.audit import AuditEvent as Event
-from storage.audit import verify
+from storage.audit import SQLITE_NO_UPDATE, verify
 from storage.tables import AuditEvent, AuditHead
 from storage.uow import unit_of_work
 
@@ -32,8 +32,7 @@ async def _tamper(sql: str, *args: object) -> None:
         await AuditEvent.raw("DROP TRIGGER audit_event_no_update")
         await AuditEvent.raw("DROP TRIGGER audit_event_no_delete")
         await AuditEvent.raw(sql, *args)
-        await AuditEvent.raw("CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event "
-                             "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END")
+        await AuditEvent.raw(SQLITE_NO_UPDATE)
         await AuditEvent.raw("CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event "
                              "BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END")
 
