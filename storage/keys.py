@@ -245,9 +245,9 @@ async def retire_old_keys(actor: str = "system") -> list[str]:
         if key_id not in kf.retired:
             kf.retired.append(key_id)
     async with unit_of_work() as uow:
-        await KeyRotation.update({KeyRotation.status: "retired"}).where(KeyRotation.status == "done")
         await uow.record(AuditEvent(actor, "keys.retire", "key_ring", ring.active_id,
                                     {"readable": sorted(ring.keys)}, {"readable": [ring.active_id]}))
+        await KeyRotation.update({KeyRotation.status: "retired"}).where(KeyRotation.status == "done")
         write_key_file(path, kf)  # inside: if the file cannot be written, the audit event is not kept
     return old
 
@@ -442,10 +442,10 @@ async def run_rotation(rotation_id: int, batch: int = BATCH,
               "tables": {k: v["done"] for k, v in state["tables"].items()},
               "audit_events": state["audit"].get("count", 0),
               "seconds": {k: round(v, 3) for k, v in seconds.items()}}
-    async with unit_of_work() as uow:
+    async with unit_of_work() as uow:  # the chain's lock before the rotation row's, as in rechain_batch
+        await uow.record(AuditEvent("system", "keys.rotated", "key_rotation", str(rotation_id), None, result))
         await KeyRotation.update({KeyRotation.status: "done", KeyRotation.finished_at: datetime.now(UTC),
                                   KeyRotation.message: ""}).where(KeyRotation.id == rotation_id)
-        await uow.record(AuditEvent("system", "keys.rotated", "key_rotation", str(rotation_id), None, result))
     return result
 
 
