@@ -22,7 +22,7 @@ from marketplace.audit import AuditEvent as Event
 from marketplace.identity import make_kk, make_nik
 from marketplace.settings import get_settings
 from storage import keys, registry
-from storage.accounts import CurrentUser
+from storage.accounts import CurrentUser, load_user
 from storage.audit import SQLITE_NO_UPDATE, verify
 from storage.crypto import KeyRingError, key_of, reload_ring, vault
 from storage.jobs import wait_for
@@ -30,6 +30,7 @@ from storage.objects import LocalObjectStore
 from storage.registry_import import import_dtks
 from storage.tables import AuditEvent, Complaint, Household, KeyRotation, Member, ServiceRequest
 from storage.uow import unit_of_work
+from tests.dbutil import make_account
 
 ROOT = Path(__file__).resolve().parents[2]
 KEL = "32.73.03.1001"
@@ -96,7 +97,7 @@ async def _all_ciphers() -> list[tuple[str, str]]:
     out += [("service_request", r["applicant_nik_cipher"]) for r in await ServiceRequest.select(
         ServiceRequest.applicant_nik_cipher)]
     out += [("complaint", r["contact_cipher"]) for r in await Complaint.select(Complaint.contact_cipher)]
-    return out
+    return [(table, c) for table, c in out if c]  # empty: no value (an anonymous complaint, a request without NIK)
 
 
 async def _rotate(batch: int = 10) -> dict:
@@ -150,7 +151,11 @@ async def test_an_interrupted_rotation_keeps_lookups_and_the_chain_then_resumes(
     assert (await verify()).ok
     again = await import_dtks(path, "tester")  # the same households again: found, not duplicated
     assert (again.imported, again.unchanged) == (0, 20)
-    assert await Household.count() == 20
+    op = await load_user(await make_account("operator_kelurahan", "op"))
+    for n in (1, 20):  # a request for a household still under k0 (kk 20) and one already under k1 (kk 1)
+        applicant = registry.Applicant(kk(n), nik(2 * n), "Warga", date(1985, 3, 12), "L", KEL, "Jl. A")
+        await registry.register_request(op, applicant, registry.NeedInput([24], "pangan", 100_000))
+    assert await Household.count() == 20 and await Member.count() == 40
 
     rotation_id2, job2 = await keys.resume_rotation("tester", 10)
     assert rotation_id2 == rotation_id
