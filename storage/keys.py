@@ -3,8 +3,9 @@ the old keys dropped only once nothing needs them (``jitu keys rotate | resume |
 
 What a key protects, and what the job does with it:
 
-- NIK, No. KK, an applicant's NIK and a complainant's contact (``*_cipher``): decrypted with the key their
-  prefix names and encrypted again under the new key;
+- NIK, No. KK, an applicant's NIK, a complainant's contact (``*_cipher``) and an account's TOTP secret
+  (``account_totp.secret``, bound to its account id): decrypted with the key their prefix names and
+  encrypted again under the new key;
 - the lookup hashes beside NIK and No. KK (``*_hash``): computed again from the plain number, in the same
   statement as the ciphertext, so a row's hash always belongs to the key of its ciphertext. Until the job
   is done, look-ups search the hash under each readable key (``KeyRing.lookup_hashes``);
@@ -66,6 +67,16 @@ class Target:
     table: str
     cipher: str
     hash: str | None = None
+    context: str | None = None
+    """A column whose value, after ``context_prefix``, is the ciphertext's associated data (bound to it)."""
+    context_prefix: str = ""
+
+    def context_of(self, row: dict[str, Any]) -> bytes:
+        return f"{self.context_prefix}{row['ctx']}".encode() if self.context else b""
+
+    def columns(self) -> str:
+        """The id, the ciphertext as ``c`` and the context as ``ctx`` (SQL)."""
+        return f"id, {self.cipher} AS c" + (f", {self.context} AS ctx" if self.context else "")
 
 
 TARGETS = (
@@ -73,6 +84,7 @@ TARGETS = (
     Target("member", "nik_cipher", "nik_hash"),
     Target("service_request", "applicant_nik_cipher"),
     Target("complaint", "contact_cipher"),
+    Target("account_totp", "secret", context="account", context_prefix="totp:"),  # storage/logins/second_factor
 )
 """The only names that go into SQL text here (values always go as parameters)."""
 
@@ -157,10 +169,10 @@ async def check_readable(ring: KeyRing | None = None) -> None:
     for t in TARGETS:
         for order in ("ASC", "DESC"):
             rows = await setwise.raw(
-                f"SELECT {t.cipher} AS c FROM {t.table} WHERE {t.cipher} <> '' ORDER BY id {order} LIMIT 1")  # noqa: S608
+                f"SELECT {t.columns()} FROM {t.table} WHERE {t.cipher} <> '' ORDER BY id {order} LIMIT 1")  # noqa: S608
             if rows:
                 try:
-                    ring.decrypt(rows[0]["c"])
+                    ring.decrypt(rows[0]["c"], t.context_of(rows[0]))
                 except KeyRingError as exc:
                     raise KeyRingError(f"{t.table}.{t.cipher}: {exc}") from None
     last = await AuditRow.select().order_by(AuditRow.id, ascending=False).first()
@@ -301,10 +313,10 @@ async def rekey_batch(rotation_id: int, t: Target, ring: KeyRing, batch: int) ->
     returns how many rows it took (0: the table is done for this pass)."""
     async with _transaction():
         state = await _lock_state(rotation_id)
-        place = state["tables"][t.table]
+        place = state["tables"].setdefault(t.table, {"cursor": 0, "done": 0})
         where, arg = _other_keys(t, ring.active_id)
         rows = await setwise.raw(
-            f"SELECT id, {t.cipher} AS c FROM {t.table} WHERE id > {{}} AND {where} "  # noqa: S608
+            f"SELECT {t.columns()} FROM {t.table} WHERE id > {{}} AND {where} "  # noqa: S608
             f"ORDER BY id LIMIT {int(batch)}", place["cursor"], arg)
         if not rows:
             return 0
@@ -313,10 +325,11 @@ async def rekey_batch(rotation_id: int, t: Target, ring: KeyRing, batch: int) ->
         for row in rows:
             old = row["c"]
             try:
-                plain = ring.key(key_of(old)).decrypt(old)
+                context = t.context_of(row)
+                plain = ring.key(key_of(old)).decrypt(old, context)
             except KeyRingError as exc:
                 raise KeyRingError(f"{t.table} #{row['id']}: {exc}") from None
-            values.append((row["id"], active.encrypt(plain), active.hash(plain) if t.hash else "", old))
+            values.append((row["id"], active.encrypt(plain, context), active.hash(plain) if t.hash else "", old))
         table, params = setwise.rows(["int", "text", "text", "text"], values)
         sets = f"{t.cipher} = v.c1" + (f", {t.hash} = v.c2" if t.hash else "")
         await setwise.raw(
@@ -385,7 +398,7 @@ async def _reopen(rotation_id: int, ring: KeyRing) -> bool:
         state = await _lock_state(rotation_id)
         for t in TARGETS:
             if rest[t.table]:
-                state["tables"][t.table]["cursor"] = 0
+                state["tables"].setdefault(t.table, {"cursor": 0, "done": 0})["cursor"] = 0
         if rest["audit_event"]:
             first = await AuditRow.select(AuditRow.id).where(AuditRow.key_id != ring.active_id).order_by(
                 AuditRow.id).first()

@@ -26,14 +26,16 @@ from storage.accounts import CurrentUser, load_user
 from storage.audit import SQLITE_NO_UPDATE, verify
 from storage.crypto import KeyRingError, key_of, reload_ring, vault
 from storage.jobs import wait_for
+from storage.logins import second_factor
 from storage.objects import LocalObjectStore
 from storage.registry_import import import_dtks
-from storage.tables import AuditEvent, Complaint, Household, KeyRotation, Member, ServiceRequest
+from storage.tables import AccountTotp, AuditEvent, Complaint, Household, KeyRotation, Member, ServiceRequest
 from storage.uow import unit_of_work
 from tests.dbutil import make_account
 
 ROOT = Path(__file__).resolve().parents[2]
 KEL = "32.73.03.1001"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 ADMIN = CurrentUser(1, "admin", "Admin", "dinsos_admin", None, None, "id")
 
 
@@ -80,6 +82,8 @@ async def _data(tmp_path: Path, households: int = 20) -> Path:
                                                applicant_nik_cipher=ring.encrypt(nik(1))))
     await Complaint.insert(Complaint(ticket_code="C-1", category="lainnya", description="x",
                                      contact_cipher=ring.encrypt("0812-555")))
+    account = await make_account("pekerja_sosial", "peksos2fa")  # TOTP optional for this role: set here
+    await AccountTotp.insert(AccountTotp(account=account, secret=second_factor.seal(TOTP_SECRET, account)))
     async with unit_of_work() as uow:
         for i in range(12):
             await uow.record(Event("tester", "test.event", "thing", str(i), None, {"i": i}))
@@ -97,6 +101,7 @@ async def _all_ciphers() -> list[tuple[str, str]]:
     out += [("service_request", r["applicant_nik_cipher"]) for r in await ServiceRequest.select(
         ServiceRequest.applicant_nik_cipher)]
     out += [("complaint", r["contact_cipher"]) for r in await Complaint.select(Complaint.contact_cipher)]
+    out += [("account_totp", r["secret"]) for r in await AccountTotp.select(AccountTotp.secret)]
     return [(table, c) for table, c in out if c]  # empty: no value (an anonymous complaint, a request without NIK)
 
 
@@ -123,6 +128,10 @@ async def test_rotation_moves_every_ciphertext_hash_and_audit_event_under_the_ne
     for h in await Household.select():
         assert h["kk_hash"] == ring.keys["k1"].hash(ring.decrypt(h["kk_cipher"]))
     assert ring.decrypt((await Complaint.select().first())["contact_cipher"]) == "0812-555"
+    totp = await AccountTotp.select().first()  # bound to its account: still opens only with that context
+    assert second_factor.unseal(totp["secret"], totp["account"]) == TOTP_SECRET
+    with pytest.raises(KeyRingError):
+        second_factor.unseal(totp["secret"], totp["account"] + 1)
     assert {r["key_id"] for r in await AuditEvent.select(AuditEvent.key_id)} == {"k1"}
     report = await verify()
     assert report.ok and report.checked == await AuditEvent.count()
@@ -193,7 +202,9 @@ async def test_retire_waits_for_the_rotation_then_old_data_is_still_readable(db,
     assert sorted(ring.keys) == ["k1"]
     stored = json.loads(key_file.read_text())
     assert stored["retired"] == ["k0"] and list(stored["keys"]) == ["k1"]
-    assert all(ring.decrypt(c) for _, c in await _all_ciphers())
+    assert all(ring.decrypt(c) for table, c in await _all_ciphers() if table != "account_totp")
+    totp = await AccountTotp.select().first()
+    assert second_factor.unseal(totp["secret"], totp["account"]) == TOTP_SECRET
     assert await _found(nik(5)) == 1
     assert (await verify()).ok
     assert (await KeyRotation.select().first())["status"] == "retired"
