@@ -2,12 +2,21 @@
 complainant sees by ticket (pure; tested without a database).
 
     filed ──triage──> triaged ──assign──> assigned ──answer──> answered ──close──> closed
-      │                  │                   ↑                    │
+      │                  │                   ↑  ↺ reassign        │
       └──────close───────┴──(not actionable) └──────reassign──────┘
+
+(An assigned complaint can be passed on again, so one that its office or LKS leaves unanswered is not
+stuck there.)
 
 Closing before an answer needs a reason (duplicate, not a complaint, ...) and that reason is the
 complainant's answer. Every step has a public note in plain words; the answer is written for the
 complainant and shown on the ticket page, so it must not carry anyone's personal data (the form says so).
+
+A complaint assigned to an office or an LKS is answered by that office's or LKS's staff
+(``assignee_step``): it becomes ``answered``, and Dinsos reads the answer and closes the complaint (keeping
+the answer or writing the final one) or passes it on again. Until Dinsos closes it, the complainant sees
+that an answer came but not its text (``public_answer``): what reaches the complainant is Dinsos's word.
+The assignee never sees the complainant's name, contact, ticket or attachments.
 """
 
 from __future__ import annotations
@@ -57,7 +66,7 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
 }
 ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     "triage": (frozenset({C.FILED}), C.TRIAGED),
-    "assign": (frozenset({C.TRIAGED, C.ANSWERED}), C.ASSIGNED),
+    "assign": (frozenset({C.TRIAGED, C.ASSIGNED, C.ANSWERED}), C.ASSIGNED),
     "answer": (frozenset({C.ASSIGNED}), C.ANSWERED),
     "close": (frozenset({C.FILED, C.TRIAGED, C.ANSWERED}), C.CLOSED),
 }
@@ -169,4 +178,25 @@ def step(status: str, action: str, *, text: str = "", category: str = "", assign
     if status != C.ANSWERED and len(text) < 10:
         raise ComplaintError("Pengaduan yang belum dijawab ditutup dengan alasan untuk pengadu "
                              "(paling sedikit 10 karakter).")
+    if status == C.ANSWERED and 0 < len(text) < 10:
+        raise ComplaintError("Jawaban akhir untuk pengadu paling sedikit 10 karakter, atau kosongkan untuk "
+                             "memakai jawaban yang ada.")
     return Step(status, target, text, "Pengaduan selesai")
+
+
+def assignee_step(status: str, text: str, assignee_kind: str, office: str = "") -> Step:
+    """The answer of the office or LKS the complaint is assigned to; raises ``ComplaintError``."""
+    if assignee_kind not in ("office", "lks"):
+        raise ComplaintError("Pengaduan ini tidak diteruskan kepada instansi atau LKS.")
+    s = step(status, "answer", text=text)
+    who = OFFICE_BY_CODE[office].short_name if assignee_kind == "office" and office in OFFICE_BY_CODE \
+        else "LKS terkait"
+    return Step(s.from_status, s.to_status, s.text, f"Dijawab {who}; jawaban diperiksa Dinas Sosial")
+
+
+def public_answer(status: str, answer: str, answered_by_assignee: bool) -> str:
+    """The answer the complainant may read: Dinsos's own at once, an office's or LKS's once Dinsos has
+    closed the complaint (Dinsos may have replaced it by its final answer)."""
+    if status == C.CLOSED or (status == C.ANSWERED and not answered_by_assignee):
+        return answer
+    return ""

@@ -504,6 +504,12 @@ class Complaint(Table):
     assignee_kind = Varchar(length=8, default="")  # office | lks | dinsos
     assignee_office = Varchar(length=40, default="")
     assignee_lks = ForeignKey(references=Lks, null=True, default=None)
+    assignee_note = Text(default="")
+    """Dinsos's note to the office or LKS the complaint is passed to (internal, never public)."""
+    assignee_answer = Text(default="")
+    """What the office or LKS answered; the complainant sees it only once Dinsos closes the complaint."""
+    assignee_answered_by = ForeignKey(references=Account, null=True, default=None)
+    assignee_answered_at = Timestamptz(null=True, default=None)
     answer = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())

@@ -1,7 +1,13 @@
 """Complaints: filing (named or anonymous, attachments checked like evidence and kept in the object
 store), a requester's report that a recorded delivery never arrived (the delivery becomes disputed),
-Dinsos's steps through ``marketplace/complaints.py``, the complainant's view by ticket, and the count
-per LKS for Dinsos's LKS page. One transaction and one audit event per step.
+Dinsos's steps through ``marketplace/complaints.py``, the answers of the office or LKS a complaint is
+assigned to, the complainant's view by ticket, and the count per LKS for Dinsos's LKS page. One
+transaction and one audit event per step.
+
+An office's or LKS's staff reach only the complaints assigned to their office or LKS: the filter is in
+the query itself, so another's complaint (or a guessed id) is "not found", never "forbidden". They see
+what they need to act (category, text, kelurahan, Dinsos's note), never the complainant's name, contact,
+ticket or attachments.
 """
 
 from __future__ import annotations
@@ -16,12 +22,16 @@ from marketplace.audit import AuditEvent
 from marketplace.complaints import ComplaintError, ComplaintInput, ComplaintStatus
 from marketplace.delivery import DeliveryError, allocation_status_for, requester_reports_missing
 from marketplace.needs import normalise_ticket
+from marketplace.referrals import OFFICE_BY_CODE
+from marketplace.vocabulary import Role
 from storage import registry
+from storage.access import log_access
 from storage.accounts import CurrentUser
 from storage.counting import count_rows
 from storage.crypto import vault
 from storage.objects import make_object_store
 from storage.tables import (
+    Account,
     Allocation,
     Complaint,
     ComplaintEvent,
@@ -158,14 +168,15 @@ async def report_missing_delivery(ticket: str, description: str) -> list[str]:
 async def public_status(ticket: str) -> dict[str, Any] | None:
     """What the complainant sees: category, status, plain-words steps, the answer; never a name or contact."""
     row = await Complaint.select(Complaint.id, Complaint.category, Complaint.status, Complaint.answer,
-                                 Complaint.created_at).where(Complaint.ticket_code == normalise_ticket(ticket)).first()
+                                 Complaint.assignee_answered_at, Complaint.created_at).where(
+        Complaint.ticket_code == normalise_ticket(ticket)).first()
     if row is None:
         return None
     row["events"] = await ComplaintEvent.select(ComplaintEvent.to_status, ComplaintEvent.public_note,
                                                 ComplaintEvent.occurred_at).where(
         ComplaintEvent.complaint == row.pop("id")).order_by(ComplaintEvent.id)
-    if row["status"] not in (C.ANSWERED, C.CLOSED):
-        row["answer"] = ""
+    row["answer"] = rules.public_answer(row["status"], row["answer"], row.pop("assignee_answered_at") is not None)
+    row["answer_pending"] = row["status"] == C.ANSWERED and not row["answer"]
     return row
 
 
@@ -194,8 +205,9 @@ async def detail(complaint_id: int) -> dict[str, Any] | None:
     if not 0 < complaint_id <= MAX_ID:
         return None
     row = await Complaint.select(*Complaint.all_columns(), Complaint.lks._.name.as_alias("lks_name"),
-                                 Complaint.assignee_lks._.name.as_alias("assignee_lks_name")).where(
-        Complaint.id == complaint_id).first()
+                                 Complaint.assignee_lks._.name.as_alias("assignee_lks_name"),
+                                 Complaint.assignee_answered_by._.username.as_alias("assignee_answered_by_name")
+                                 ).where(Complaint.id == complaint_id).first()
     if row is None:
         return None
     cipher = row.pop("contact_cipher")
@@ -222,11 +234,16 @@ async def act(user: CurrentUser, complaint_id: int, action: str, *, text: str = 
         values: dict[Any, Any] = {Complaint.status: s.to_status, Complaint.updated_at: now}
         if action == "triage" and category:
             values[Complaint.category] = category
-        if action == "assign":
+        if action == "assign":  # a fresh assignment: the previous assignee's answer no longer stands
             values.update({Complaint.assignee_kind: s.assignee_kind, Complaint.assignee_office: s.assignee_office,
-                           Complaint.assignee_lks: s.assignee_lks})
-        if action == "answer" or (action == "close" and s.from_status != C.ANSWERED):
+                           Complaint.assignee_lks: s.assignee_lks, Complaint.assignee_note: s.text[:500],
+                           Complaint.assignee_answer: "", Complaint.assignee_answered_by: None,
+                           Complaint.assignee_answered_at: None})
+        if action == "answer" or (action == "close" and s.text):
+            # Dinsos's own answer, a reason for closing unanswered, or its final answer replacing the assignee's
             values[Complaint.answer] = s.text
+        if action == "answer":
+            values[Complaint.assignee_answered_at] = None
         if s.to_status == C.CLOSED:
             values[Complaint.closed_at] = now
         done = await Complaint.update(values).where((Complaint.id == complaint_id)
@@ -235,15 +252,119 @@ async def act(user: CurrentUser, complaint_id: int, action: str, *, text: str = 
             raise ComplaintError("Pengaduan ini baru saja diubah orang lain; muat ulang halaman.")
         await ComplaintEvent.insert(ComplaintEvent(complaint=complaint_id, from_status=s.from_status,
                                                    to_status=s.to_status, public_note=s.public_note, occurred_at=now))
+        link = f"/pengaduan-masuk/{complaint_id}"
         if s.assignee_kind == "lks" and s.assignee_lks:
             await Notification.insert(Notification(lks=s.assignee_lks, message="Dinas Sosial meneruskan pengaduan "
-                                                   "kepada LKS Anda untuk ditindaklanjuti.", link=""))
+                                                   f"#{complaint_id} kepada LKS Anda untuk dijawab.", link=link))
+        if s.assignee_kind == "office":
+            staff = await Account.select(Account.id).where(
+                (Account.office == s.assignee_office) & (Account.active == True))  # noqa: E712
+            if staff:
+                await Notification.insert(*[Notification(
+                    account=a["id"], message=f"Dinas Sosial meneruskan pengaduan #{complaint_id} kepada instansi "
+                                             "Anda untuk dijawab.", link=link) for a in staff])
         await uow.record(AuditEvent(user.username, f"complaint.{action}", "complaint", str(complaint_id),
                                     {"status": s.from_status, "category": row["category"]},
                                     {"status": s.to_status, "category": category or row["category"],
                                      "assignee": s.assignee_kind, "office": s.assignee_office,
                                      "lks": s.assignee_lks, "text": s.text[:200]}))
     return s.to_status
+
+
+# ------------------------------------------------------------------------- the office or LKS it is passed to
+
+
+class NotFound(LookupError):
+    """Absent, or not assigned to the caller's office or LKS: the same answer for both."""
+
+
+def _assigned_scope(user: CurrentUser) -> Any:
+    """The complaints this account's office or LKS is (or was last) assigned."""
+    if user.role == Role.OFFICE_STAFF and user.office_code:
+        return (Complaint.assignee_kind == "office") & (Complaint.assignee_office == user.office_code)
+    if user.role == Role.LKS_STAFF and user.lks_id:
+        return (Complaint.assignee_kind == "lks") & (Complaint.assignee_lks == user.lks_id)
+    return Complaint.id < 0
+
+
+ASSIGNEE_COLUMNS = (Complaint.id, Complaint.category, Complaint.status, Complaint.kelurahan_code,
+                    Complaint.created_at, Complaint.updated_at, Complaint.assignee_answered_at)
+
+
+async def assigned_to(user: CurrentUser, status: str = "", after: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """The complaints assigned to the account's office or LKS, oldest first, keyset-paged (no personal data)."""
+    where = _assigned_scope(user)
+    if status:
+        where &= Complaint.status == status
+    total = await count_rows(Complaint, where)
+    rows = await Complaint.select(*ASSIGNEE_COLUMNS).where(where & (Complaint.id > min(max(after, 0), MAX_ID))
+                                                           ).order_by(Complaint.id).limit(PAGE_SIZE)
+    return rows, total
+
+
+async def assigned_detail(user: CurrentUser, complaint_id: int) -> dict[str, Any]:
+    """One complaint as its assignee sees it: what is needed to act, never who complained or how to reach
+    them. A complaint about a delivery names the allocation only to the LKS that made it; reading a
+    complaint linked to a household is access-logged."""
+    if not 0 < complaint_id <= MAX_ID:
+        raise NotFound(complaint_id)
+    row = await Complaint.select(
+        *ASSIGNEE_COLUMNS, Complaint.description, Complaint.assignee_kind, Complaint.assignee_office,
+        Complaint.assignee_note, Complaint.assignee_answer, Complaint.household, Complaint.lks._.name.as_alias(
+            "lks_name"), Complaint.delivery._.allocation.as_alias("allocation"),
+        Complaint.delivery._.allocation._.lks.as_alias("allocation_lks"),
+    ).where(_assigned_scope(user) & (Complaint.id == complaint_id)).first()
+    if row is None:
+        raise NotFound(complaint_id)
+    if row.pop("allocation_lks") != user.lks_id or user.role != Role.LKS_STAFF:
+        row["allocation"] = None
+    row["events"] = await ComplaintEvent.select(ComplaintEvent.to_status, ComplaintEvent.public_note,
+                                                ComplaintEvent.occurred_at).where(
+        ComplaintEvent.complaint == complaint_id).order_by(ComplaintEvent.id)
+    household = row.pop("household")
+    if household is not None:
+        await log_access(user, [int(household)], f"pengaduan #{complaint_id}")
+    return row
+
+
+async def answer_as_assignee(user: CurrentUser, complaint_id: int, text: str) -> str:
+    """The assigned office's or LKS's answer: the complaint becomes ``answered`` for Dinsos to read and
+    close. ``NotFound`` when it is not assigned to the caller; ``ComplaintError`` (nothing written) when
+    the step is refused."""
+    if not 0 < complaint_id <= MAX_ID:
+        raise NotFound(complaint_id)
+    async with unit_of_work() as uow:
+        row = await Complaint.select(Complaint.status, Complaint.assignee_kind, Complaint.assignee_office).where(
+            _assigned_scope(user) & (Complaint.id == complaint_id)).first()
+        if row is None:
+            raise NotFound(complaint_id)
+        s = rules.assignee_step(row["status"], text, row["assignee_kind"], row["assignee_office"])
+        now = datetime.now(UTC)
+        done = await Complaint.update({
+            Complaint.status: s.to_status, Complaint.updated_at: now, Complaint.answer: s.text,
+            Complaint.assignee_answer: s.text, Complaint.assignee_answered_by: user.id,
+            Complaint.assignee_answered_at: now,
+        }).where(_assigned_scope(user) & (Complaint.id == complaint_id) & (Complaint.status == row["status"])
+                 ).returning(Complaint.id)
+        if not done:
+            raise ComplaintError("Pengaduan ini baru saja diubah orang lain; muat ulang halaman.")
+        await ComplaintEvent.insert(ComplaintEvent(complaint=complaint_id, from_status=s.from_status,
+                                                   to_status=s.to_status, public_note=s.public_note, occurred_at=now))
+        await uow.record(AuditEvent(user.username, "complaint.assignee_answer", "complaint", str(complaint_id),
+                                    {"status": s.from_status},
+                                    {"status": s.to_status, "assignee": row["assignee_kind"],
+                                     "office": row["assignee_office"], "lks": user.lks_id, "text": s.text[:200]}))
+    return s.to_status
+
+
+def assignee_label(row: dict[str, Any]) -> str:
+    """Who a complaint is passed to, for Dinsos's pages."""
+    if row.get("assignee_kind") == "office":
+        info = OFFICE_BY_CODE.get(row.get("assignee_office", ""))
+        return info.short_name if info else str(row.get("assignee_office", ""))
+    if row.get("assignee_kind") == "lks":
+        return str(row.get("assignee_lks_name") or "LKS")
+    return "Dinas Sosial" if row.get("assignee_kind") == "dinsos" else ""
 
 
 async def counts_for_lks(lks_id: int) -> dict[str, int]:

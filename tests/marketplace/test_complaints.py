@@ -52,3 +52,22 @@ def test_dinsos_is_an_assignee_not_an_office():
     with pytest.raises(c.ComplaintError):
         c.step("triaged", "assign", assignee_kind="office", office="dinsos")
     assert c.step("triaged", "assign", assignee_kind="office", office="pppa").assignee_office == "pppa"
+
+
+def test_the_assignee_answers_and_dinsos_has_the_last_word():
+    s = c.assignee_step("assigned", "Sudah kami periksa di lapangan.", "office", "kesehatan")
+    assert s.to_status == "answered" and s.public_note == "Dijawab Dinkes; jawaban diperiksa Dinas Sosial"
+    assert "LKS" in c.assignee_step("assigned", "Sudah kami antar ulang.", "lks").public_note
+    for status, kind, text in (("answered", "office", "Jawaban kedua kali."), ("assigned", "dinsos", "Jawaban."),
+                               ("assigned", "lks", "pendek"), ("closed", "lks", "Jawaban setelah tutup.")):
+        with pytest.raises(c.ComplaintError):
+            c.assignee_step(status, text, kind, "kesehatan")
+    assert c.step("assigned", "assign", assignee_kind="dinsos").to_status == "assigned"  # an unanswered one moves on
+    with pytest.raises(c.ComplaintError):
+        c.step("answered", "close", text="ok")  # a final answer replacing the assignee's is a real answer
+    assert c.step("answered", "close", text="Jawaban akhir Dinas Sosial.").text == "Jawaban akhir Dinas Sosial."
+    # the complainant reads an office's or LKS's answer only once Dinsos has closed the complaint
+    assert c.public_answer("answered", "Jawaban", answered_by_assignee=True) == ""
+    assert c.public_answer("answered", "Jawaban", answered_by_assignee=False) == "Jawaban"
+    assert c.public_answer("closed", "Jawaban", answered_by_assignee=True) == "Jawaban"
+    assert c.public_answer("assigned", "Jawaban lama", answered_by_assignee=False) == ""

@@ -159,3 +159,108 @@ async def test_requester_reports_a_recorded_delivery_never_arrived(client):
 async def test_filing_is_rate_limited(client, rate_window_held):
     codes = [(await file(client)).status_code for _ in range(11)]
     assert codes[:10] == [200] * 10 and codes[10] == 429 and await Complaint.count() == 10
+
+
+async def _assigned(client, *, kind: str, office: str = "", lks_id: int | None = None, **over) -> tuple[dict, str]:
+    """A named complaint filed, then triaged and passed on by Dinsos (logged in as ``admin`` afterwards);
+    returns its row and ticket."""
+    response = await file(client, anonymous="", **over)
+    ticket = re.search(r'id="ticket">(JITU-[A-Z0-9]+)<', response.text).group(1)
+    c = await Complaint.select().where(Complaint.ticket_code == ticket).first()
+    if not await _has("admin"):
+        await make_account("dinsos_admin", "admin")
+    await login(client, "admin")
+    assert (await step(client, c["id"], action="triage")).status_code == 302
+    assign = {"assignee_kind": kind, "office": office, "lks": str(lks_id or ""),
+              "text": "Mohon periksa petugas penyalur di kelurahan ini."}
+    assert (await step(client, c["id"], action="assign", **assign)).status_code == 302
+    return c, ticket
+
+
+async def _has(username: str) -> bool:
+    from storage.tables import Account
+
+    return await Account.exists().where(Account.username == username)
+
+
+async def answer(client, cid, text):
+    return await client.post(f"/pengaduan-masuk/{cid}/jawab", data={"text": text, "_csrf_token": csrf(client)},
+                             follow_redirects=False)
+
+
+async def test_office_answers_the_complaint_passed_to_it_and_dinsos_closes(client):
+    from storage.tables import Notification
+
+    await make_account("office_staff", "dinkes", office_code="kesehatan")
+    await make_account("office_staff", "disdik", office_code="pendidikan")
+    c, ticket = await _assigned(client, kind="office", office="kesehatan")
+    assert "Dinkes" in (await client.get(f"/admin/pengaduan/{c['id']}")).text
+    dinkes_id = await login_id("dinkes")
+    assert await Notification.exists().where((Notification.account == dinkes_id)
+                                             & (Notification.link == f"/pengaduan-masuk/{c['id']}"))
+
+    await login(client, "dinkes")
+    listing = await client.get("/pengaduan-masuk")
+    assert listing.status_code == 200 and f"/pengaduan-masuk/{c['id']}" in listing.text
+    detail = await client.get(f"/pengaduan-masuk/{c['id']}")
+    assert detail.status_code == 200 and "Petugas meminta uang" in detail.text
+    assert "Mohon periksa petugas penyalur" in detail.text  # Dinsos's note reaches the office
+    for secret in ("Ibu Rahasia", "081299998888", ticket):  # never who complained, nor the ticket
+        assert secret not in detail.text and secret not in listing.text
+    assert (await answer(client, c["id"], "pendek")).status_code == 400
+    reply = "Petugas penyalur sudah kami periksa; potongan dikembalikan minggu ini."
+    assert (await answer(client, c["id"], reply)).status_code == 302
+    assert (await answer(client, c["id"], reply)).status_code == 400  # answered once; Dinsos decides next
+    row = await Complaint.select().where(Complaint.id == c["id"]).first()
+    assert row["status"] == "answered" and row["assignee_answer"] == reply and row["assignee_answered_by"] == dinkes_id
+    audit = await AuditEvent.select().where(AuditEvent.action == "complaint.assignee_answer").first()
+    assert audit["actor"] == "dinkes" and audit["entity_id"] == str(c["id"])
+
+    await client.post("/keluar", data={"_csrf_token": csrf(client)})
+    tracked = await track(client, ticket)  # an answer came, but not yet its text: Dinsos reads it first
+    assert "Dijawab Dinkes" in tracked.text and reply not in tracked.text and "diperiksa Dinas Sosial" in tracked.text
+
+    await login(client, "admin")
+    assert reply in (await client.get(f"/admin/pengaduan/{c['id']}")).text
+    assert (await step(client, c["id"], action="close", text="x")).status_code == 400
+    assert (await step(client, c["id"], action="close")).status_code == 302
+    await client.post("/keluar", data={"_csrf_token": csrf(client)})
+    tracked = await track(client, ticket)
+    assert "Selesai" in tracked.text and reply in tracked.text
+
+    await login(client, "dinkes")  # still in the office's list, closed, read only
+    closed = await client.get(f"/pengaduan-masuk/{c['id']}")
+    assert closed.status_code == 200 and 'action="/pengaduan-masuk' not in closed.text
+
+
+async def login_id(username: str) -> int:
+    from storage.tables import Account
+
+    return int((await Account.select(Account.id).where(Account.username == username).first())["id"])
+
+
+async def test_dinsos_may_replace_the_lks_answer_or_pass_the_complaint_on(client):
+    lks_id = await make_lks("Yayasan Penyalur")
+    await make_account("lks_staff", "staf-penyalur", lks_id=lks_id)
+    c, ticket = await _assigned(client, kind="lks", lks_id=lks_id, lks=str(lks_id), category="tidak_diterima")
+    await login(client, "staf-penyalur")
+    assert f"/pengaduan-masuk/{c['id']}" in (await client.get("/pengaduan-masuk")).text
+    assert (await answer(client, c["id"], "Paket sudah kami antar tanggal 3, diterima tetangga.")).status_code == 302
+
+    await login(client, "admin")
+    assert (await step(client, c["id"], action="assign", assignee_kind="dinsos")).status_code == 302
+    await login(client, "staf-penyalur")  # passed on elsewhere: no longer the LKS's
+    assert (await client.get(f"/pengaduan-masuk/{c['id']}")).status_code == 404
+    assert (await answer(client, c["id"], "Jawaban setelah dialihkan.")).status_code == 404
+    await login(client, "admin")
+    assert (await step(client, c["id"], action="assign", assignee_kind="lks", lks=str(lks_id))).status_code == 302
+    await login(client, "staf-penyalur")
+    assert (await answer(client, c["id"], "Kami antar ulang paketnya besok pagi ke rumah.")).status_code == 302
+    await login(client, "admin")
+    final = "Paket diantar ulang oleh LKS; mohon kabari bila belum sampai."
+    assert (await step(client, c["id"], action="close", text=final)).status_code == 302
+    row = await Complaint.select().where(Complaint.id == c["id"]).first()
+    assert row["answer"] == final and row["assignee_answer"].startswith("Kami antar ulang")
+    await client.post("/keluar", data={"_csrf_token": csrf(client)})
+    tracked = await track(client, ticket)
+    assert final in tracked.text and "antar ulang paketnya" not in tracked.text

@@ -67,3 +67,40 @@ async def test_a_donor_sees_only_their_own_receipts(client):
     assert (await client.get(f"/donasi-saya/{theirs}/kuitansi")).status_code == 404
     assert (await client.get(f"/donasi-saya/{theirs}/kuitansi.pdf")).status_code == 404
     assert (await client.get(f"/donasi-saya/{ids['donation_b']}/kuitansi")).status_code == 404
+
+
+async def test_complaints_passed_to_one_office_or_lks_stay_out_of_others_reach(client):
+    """A complaint assigned to Yayasan B or to Dinkes: Yayasan A's staff and Disdik's staff find it nowhere
+    (list empty, the id and guessed ids 404, an answer refused with 404 and nothing written)."""
+    from datetime import UTC, datetime
+
+    from storage.tables import Complaint
+
+    ids = await _setup()
+    await make_account("office_staff", "dinkes", office_code="kesehatan")
+    await make_account("office_staff", "disdik", office_code="pendidikan")
+    now = datetime.now(UTC)
+    made = {}
+    for name, kind, office, lks in (("lks", "lks", "", ids["b"]), ("office", "office", "kesehatan", None)):
+        rows = await Complaint.insert(Complaint(
+            ticket_code=f"JITU-ISOLASI{name.upper()}"[:24], category="pungutan", status="assigned",
+            description=f"Pengaduan rahasia untuk {name}", assignee_kind=kind, assignee_office=office,
+            assignee_lks=lks, created_at=now, updated_at=now)).returning(Complaint.id)
+        made[name] = int(rows[0]["id"])
+    for outsider in ("staf-a", "disdik"):
+        await login(client, outsider)
+        listing = await client.get("/pengaduan-masuk")
+        assert listing.status_code == 200 and "Pengaduan rahasia" not in listing.text
+        assert "/pengaduan-masuk/" not in listing.text
+        for cid in (*made.values(), max(made.values()) + 1, 2**31 - 1):
+            assert (await client.get(f"/pengaduan-masuk/{cid}")).status_code == 404
+            response = await client.post(f"/pengaduan-masuk/{cid}/jawab", data={
+                "text": "Jawaban dari yang tidak berhak.", "_csrf_token": csrf(client)})
+            assert response.status_code == 404
+        assert (await client.get("/admin/pengaduan", follow_redirects=False)).status_code == 403
+    assert {r["status"] for r in await Complaint.select(Complaint.status)} == {"assigned"}
+    for owner, name in (("staf-b", "lks"), ("dinkes", "office")):  # the owners do see theirs
+        await login(client, owner)
+        assert "Pengaduan rahasia untuk " + name in (await client.get(f"/pengaduan-masuk/{made[name]}")).text
+        other = made["office" if name == "lks" else "lks"]
+        assert (await client.get(f"/pengaduan-masuk/{other}")).status_code == 404

@@ -1,5 +1,7 @@
 """Complaints (pengaduan): the public page (named or anonymous, attachments), the report from the
-tracking page that a recorded delivery never arrived, and Dinsos's triage, assignment, answer and close."""
+tracking page that a recorded delivery never arrived, Dinsos's triage, assignment, answer and close, and
+``/pengaduan-masuk`` where the staff of the office or LKS a complaint is passed to read and answer it
+(only their own; another's id answers 404)."""
 
 from __future__ import annotations
 
@@ -24,11 +26,13 @@ from storage import registry
 from storage.registry import EVIDENCE_MAX
 
 ADMIN = roles(Role.DINSOS_ADMIN)
+ASSIGNEES = roles(Role.OFFICE_STAFF, Role.LKS_STAFF)
 MAX_BODY = 35 * 1024 * 1024
 MAX_ID = 2**31 - 1
 FIELDS = ("category", "description", "anonymous", "name", "contact", "kelurahan", "lks")
 
 menu.add("/admin/pengaduan", "Pengaduan", Role.DINSOS_ADMIN)
+menu.add("/pengaduan-masuk", "Pengaduan untuk dijawab", Role.OFFICE_STAFF, Role.LKS_STAFF)
 
 
 def _id(value: Any) -> int:
@@ -112,7 +116,7 @@ async def _detail_page(request: Request[Any, Any, Any], complaint_id: int, statu
     return await page(request, "complaints/detail.html", status_code=status_code, error=error, c=row,
                       label=rules.label, category_label=rules.category_label, categories=rules.CATEGORIES,
                       actions=rules.ACTIONS, offices=[o for o in OFFICES if o.code in rules.COMPLAINT_OFFICES],
-                      lks_options=await service.verified_lks(),
+                      lks_options=await service.verified_lks(), assignee=service.assignee_label(row),
                       name_of=name_of)
 
 
@@ -136,4 +140,49 @@ async def complaint_step(request: Request[Any, Any, Any], complaint_id: FromPath
     return Redirect(path=f"/admin/pengaduan/{complaint_id}")
 
 
-ROUTES = [complaint_form, complaint_submit, missing_delivery, complaint_list, complaint_detail, complaint_step]
+# ----------------------------------------------------------------- the office or LKS a complaint is passed to
+
+
+@get("/pengaduan-masuk", opt=ASSIGNEES, name="complaint_assigned_list")
+async def assigned_list(request: Request[Any, Any, Any]) -> Template:
+    user = await provide_user(request)
+    status = str(request.query_params.get("status", ""))
+    status = status if status in rules.STATUS_LABELS else ""
+    after = _id(request.query_params.get("setelah"))
+    rows, total = await service.assigned_to(user, status, after)
+    return await page(request, "complaints/assigned_list.html", rows=rows, total=total, status=status, after=after,
+                      statuses=rules.STATUS_LABELS, label=rules.label, category_label=rules.category_label,
+                      name_of=name_of, next_after=rows[-1]["id"] if len(rows) == service.PAGE_SIZE else None)
+
+
+async def _assigned_page(request: Request[Any, Any, Any], complaint_id: int, status_code: int = 200,
+                         error: str | None = None) -> Template:
+    user = await provide_user(request)
+    try:
+        row = await service.assigned_detail(user, complaint_id)
+    except service.NotFound:
+        raise NotFoundException("Pengaduan tidak ditemukan") from None
+    return await page(request, "complaints/assigned_detail.html", status_code=status_code, error=error, c=row,
+                      label=rules.label, category_label=rules.category_label, name_of=name_of)
+
+
+@get("/pengaduan-masuk/{complaint_id:int}", opt=ASSIGNEES, name="complaint_assigned_detail")
+async def assigned_detail(request: Request[Any, Any, Any], complaint_id: FromPath[int]) -> Template:
+    return await _assigned_page(request, complaint_id)
+
+
+@post("/pengaduan-masuk/{complaint_id:int}/jawab", opt=ASSIGNEES, name="complaint_assigned_answer")
+async def assigned_answer(request: Request[Any, Any, Any], complaint_id: FromPath[int]) -> Template | Redirect:
+    user = await provide_user(request)
+    form = await request.form()
+    try:
+        await service.answer_as_assignee(user, complaint_id, str(form.get("text", ""))[:4000])
+    except service.NotFound:
+        raise NotFoundException("Pengaduan tidak ditemukan") from None
+    except ComplaintError as exc:
+        return await _assigned_page(request, complaint_id, 400, error=str(exc))
+    return Redirect(path=f"/pengaduan-masuk/{complaint_id}")
+
+
+ROUTES = [complaint_form, complaint_submit, missing_delivery, complaint_list, complaint_detail, complaint_step,
+          assigned_list, assigned_detail, assigned_answer]
