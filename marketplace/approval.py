@@ -18,6 +18,8 @@ from marketplace.needs import NeedError, check_transition
 from marketplace.vocabulary import AllocationStatus, NeedStatus
 
 APPROVABLE_NEED = frozenset({NeedStatus.VERIFIED, NeedStatus.MATCHED})
+CANCELLABLE = frozenset({AllocationStatus.PROPOSED, AllocationStatus.APPROVED})
+"""Allocations nothing has been delivered for: revoking the recipient's consent cancels them."""
 MIN_REASON = 5
 
 
@@ -180,3 +182,11 @@ def decide_batch(candidates: list[Candidate], household_approved: dict[int, int]
         approved[c.household_id] = approved.get(c.household_id, 0) + c.amount
         outcomes.append(Outcome(c, "approved", units=units))
     return outcomes
+
+
+def check_cancellation(status: str) -> None:
+    """An allocation is cancelled (the recipient revoked consent) only before anything was delivered:
+    proposed (the round's offer, never decided) or approved (capacity and, for funds, money committed,
+    which the cancellation gives back)."""
+    if status not in CANCELLABLE:
+        raise ApprovalRefused("status", f"Alokasi berstatus {status} tidak dapat dibatalkan.")

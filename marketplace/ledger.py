@@ -104,6 +104,14 @@ def allocation_out(allocation_id: int, amount: int) -> Entry:
     return Entry(EntryType.ALLOCATION, -amount, allocation_id=allocation_id, memo="allocation")
 
 
+def allocation_back(allocation_id: int, amount: int) -> Entry:
+    """The money of a cancelled approved allocation comes back to the LKS (same type, opposite sign, so
+    what an allocation spent is always the sum of its entries)."""
+    if amount <= 0:
+        raise LedgerError("Jumlah alokasi harus lebih dari nol.")
+    return Entry(EntryType.ALLOCATION, amount, allocation_id=allocation_id, memo="allocation cancelled")
+
+
 def adjustment(amount: int, memo: str) -> Entry:
     if amount == 0:
         raise LedgerError("Jumlah penyesuaian tidak boleh nol.")

@@ -6,6 +6,10 @@ above ``DINSOS_THRESHOLD`` rupiah is referred to Dinsos itself (its hospital rou
 leaves ``referred`` when its referral ends (``marketplace/referrals.py``): resolved when the office
 closed it, or back to the status it had before (a verified need back to the matching pool). Illegal
 transitions raise ``NeedError`` with an Indonesian message.
+
+When the applicant revokes consent, every need of the request not yet delivered (``UNDELIVERED``, also
+matched, approved or referred ones) is stopped: rejected with the reason ``WITHDRAWN_REASON``
+(``check_withdrawal``); the allocation or referral it waits on is cancelled by its own feature.
 """
 
 from __future__ import annotations
@@ -32,6 +36,10 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.RESOLVED: frozenset(),
 }
 OPEN_STATUSES = frozenset({S.SUBMITTED, S.ASSESSED, S.VERIFIED, S.MATCHED, S.APPROVED})
+UNDELIVERED = frozenset({S.SUBMITTED, S.ASSESSED, S.VERIFIED, S.MATCHED, S.APPROVED, S.REFERRED})
+"""Needs that revoking consent stops: nothing has been delivered for them yet."""
+WITHDRAWN_REASON = "Persetujuan dicabut pemohon"
+WITHDRAWN_NOTE = "Dihentikan: persetujuan dicabut pemohon"
 STATUS_LABELS: dict[str, tuple[str, str]] = {
     "submitted": ("Diajukan", "Submitted"),
     "assessed": ("Diasesmen pekerja sosial", "Assessed"),
@@ -83,6 +91,14 @@ def check_transition(current: str, target: str, *, reason: str = "", office: str
         if office != "dinsos" and amount > DINSOS_THRESHOLD:
             raise NeedError("Kasus di atas Rp 50.000.000 dirujuk ke Dinas Sosial sendiri")
     return Transition(current, target, reason.strip(), office if target == S.REFERRED else "")
+
+
+def check_withdrawal(current: str) -> Transition:
+    """The applicant revoked consent: a need not yet delivered is stopped (rejected); a delivered,
+    confirmed or closed one is history and stays."""
+    if current not in UNDELIVERED:
+        raise NeedError(f"Kebutuhan berstatus '{label(current)}' tidak lagi dapat dihentikan")
+    return Transition(current, S.REJECTED, WITHDRAWN_REASON)
 
 
 def suggested_referral(amount: int) -> str | None:

@@ -7,6 +7,9 @@ A need referred to an office gets one open ``Referral``. The office answers:
       │ └─ask_info─> info_requested ──answer──> (back to sent or accepted)
       └──return──> returned   (also from accepted and info_requested)
 
+    any open referral ──withdraw──> withdrawn   (the applicant revoked consent; the office sees no
+                                                 personal data of it any more)
+
 A completed referral either closes the need (``resolved``) or sends it back to where it was before it was
 referred (a verified need goes back to the matching pool); a returned one sends it back the same way, so
 Dinsos can refer it elsewhere. Every step has a plain-words public note for the requester's tracking page
@@ -75,6 +78,7 @@ class ReferralStatus(StrEnum):
     INFO_REQUESTED = "info_requested"
     COMPLETED = "completed"
     RETURNED = "returned"
+    WITHDRAWN = "withdrawn"
 
 
 R = ReferralStatus
@@ -85,6 +89,7 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     "info_requested": ("Instansi meminta keterangan tambahan", "The office asked for more information"),
     "completed": ("Selesai ditangani", "Completed"),
     "returned": ("Dikembalikan ke Dinas Sosial", "Returned to the social office"),
+    "withdrawn": ("Dihentikan: persetujuan dicabut pemohon", "Stopped: the applicant revoked consent"),
 }
 
 
@@ -231,6 +236,12 @@ def step(status: str, action: str, *, text: str = "", resolution: str = "", acce
     return Step(act, status, R.RETURNED, text[:2000], "", back)
 
 
+def check_withdrawal(status: str) -> None:
+    """Only an open referral is withdrawn; a completed or returned one is history."""
+    if status not in OPEN:
+        raise ReferralError(f"Rujukan dengan status '{label(status)}' sudah selesai")
+
+
 def _verb(action: Action) -> str:
     return {"accept": "terima", "ask_info": "mintai keterangan", "answer": "jawab", "complete": "selesaikan",
             "return": "kembalikan"}[action]
@@ -255,4 +266,6 @@ def public_note(action: str, office_short: str, resolution: str = "") -> str:
         if resolution == Resolution.CLOSE:
             return f"Selesai ditangani {office_short}; kebutuhan Anda dinyatakan selesai"
         return f"Selesai ditangani {office_short}; kebutuhan Anda dilanjutkan ke antrean bantuan"
+    if action == "withdraw":
+        return f"Rujukan ke {office_short} dihentikan: persetujuan dicabut pemohon"
     return f"{office_short} mengembalikan rujukan ke Dinas Sosial untuk ditindaklanjuti"

@@ -25,6 +25,7 @@ from marketplace.approval import (
     ApprovalRefused,
     capacity_units,
     check_approval,
+    check_cancellation,
     check_rejection,
     end_of_period,
 )
@@ -260,6 +261,46 @@ async def reject(allocation_id: int, reason: str, actor: str, decided_by: int | 
                             "Usulan bantuan tidak disetujui; menunggu ronde berikutnya")
         await uow.record(AuditEvent(actor, "allocation.reject", "allocation", str(allocation_id),
                                     {"status": row["status"]}, {"status": "rejected", "reason": clean}))
+
+
+async def cancel_in(uow: Any, allocation_id: int, reason: str, actor: str) -> bool:
+    """Cancel an allocation nothing was delivered for (the recipient revoked consent), inside the caller's
+    unit of work: it becomes rejected with ``reason``; an approved one gives its capacity back to the offer
+    and, for funds, its money back to the LKS's ledger, and the LKS is told not to deliver. The need is
+    the caller's to move. Returns False when the allocation was no longer cancellable (delivered meanwhile)."""
+    a = await Allocation.select(Allocation.id, Allocation.status, Allocation.amount, Allocation.offer, Allocation.lks,
+                                Allocation.offer.is_goods.as_alias("is_goods"),
+                                Allocation.offer.unit_value.as_alias("unit_value")).where(
+        Allocation.id == allocation_id).first()
+    if a is None:
+        return False
+    try:
+        check_cancellation(a["status"])
+    except ApprovalRefused:
+        return False
+    done = await Allocation.update({
+        Allocation.status: AllocationStatus.REJECTED, Allocation.rejection_reason: reason,
+        Allocation.decided_at: datetime.now(UTC),
+    }).where((Allocation.id == allocation_id) & (Allocation.status == a["status"])).returning(Allocation.id)
+    if not done:
+        return False
+    after: dict[str, Any] = {"status": "rejected", "reason": reason}
+    if a["status"] == AllocationStatus.APPROVED:
+        units = capacity_units(int(a["amount"]), int(a["unit_value"] or 0) if a["is_goods"] else 0)
+        await Offer.update({Offer.remaining: Offer.remaining + units}).where(Offer.id == a["offer"])
+        after["capacity_back"] = units
+        if not a["is_goods"]:
+            from marketplace.ledger import allocation_back
+            from storage.ledger import write
+
+            await write(int(a["lks"]), [allocation_back(allocation_id, int(a["amount"]))])
+            after["ledger_back"] = int(a["amount"])
+        await Notification.insert(Notification(
+            lks=int(a["lks"]), message=f"Alokasi #{allocation_id} dibatalkan: penerima mencabut persetujuannya. "
+                                       "Jangan salurkan bantuan ini.", link="/lks-saya/keluarga"))
+    await uow.record(AuditEvent(actor, "allocation.cancel", "allocation", str(allocation_id),
+                                {"status": a["status"]}, after))
+    return True
 
 
 async def decide_many(ids: list[int], action: str, reason: str, actor: str, decided_by: int | None = None,

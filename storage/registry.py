@@ -55,8 +55,9 @@ def _actor(user: CurrentUser | str) -> str:
 
 async def _transition(need: dict[str, Any], to_status: str, actor: CurrentUser | str, *, reason: str = "",
                       office: str = "", note: str = "", extra: dict[Any, Any] | None = None,
-                      uow: Any = None, public: str = "") -> None:
-    t = rules.check_transition(need["status"], to_status, reason=reason, office=office, amount=need["amount"])
+                      uow: Any = None, public: str = "", withdrawal: bool = False) -> None:
+    t = rules.check_withdrawal(need["status"]) if withdrawal else rules.check_transition(
+        need["status"], to_status, reason=reason, office=office, amount=need["amount"])
     now = datetime.now(UTC)
     values: dict[Any, Any] = {Need.status: to_status, Need.updated_at: now, **(extra or {})}
     if t.to_status == "rejected":
@@ -217,6 +218,13 @@ async def transition_in(uow: Any, need: dict[str, Any], to_status: str, actor: C
                         reason: str = "", note: str = "") -> None:
     """A need transition inside the caller's unit of work (``need`` is the loaded row)."""
     await _transition(need, to_status, actor, reason=reason, note=note, uow=uow)
+
+
+async def withdraw_in(uow: Any, need: dict[str, Any], actor: CurrentUser | str, note: str = "") -> None:
+    """Stop a need not yet delivered because the applicant revoked consent (``rules.check_withdrawal``),
+    inside the caller's unit of work; the caller cancels what the need was waiting on."""
+    await _transition(need, rules.S.REJECTED, actor, note=note, uow=uow, public=rules.WITHDRAWN_NOTE,
+                      withdrawal=True)
 
 
 async def possible_duplicates(applicant: Applicant) -> list[Any]:

@@ -209,6 +209,38 @@ async def act(user: CurrentUser, referral_id: int, action: str, text: str = "", 
     return s.to_status
 
 
+async def withdraw_in(uow: Any, referral_id: int, actor: str) -> bool:
+    """Stop an open referral because the applicant revoked consent, inside the caller's unit of work: the
+    office's staff are told, and from now on the office sees none of the personal data it was shared
+    (``detail``). The need is the caller's to move. Returns False when it was no longer open."""
+    ref = await Referral.select(Referral.id, Referral.status, Referral.need, Referral.office,
+                                Referral.office._.short_name.as_alias("office_short")).where(
+        Referral.id == referral_id).first()
+    if ref is None:
+        return False
+    try:
+        rules.check_withdrawal(ref["status"])
+    except ReferralError:
+        return False
+    now = datetime.now(UTC)
+    done = await Referral.update({Referral.status: ReferralStatus.WITHDRAWN, Referral.updated_at: now,
+                                  Referral.closed_at: now}).where(
+        (Referral.id == referral_id) & (Referral.status == ref["status"])).returning(Referral.id)
+    if not done:
+        return False
+    await ReferralEvent.insert(ReferralEvent(referral=referral_id, action="withdraw", from_status=ref["status"],
+                                             to_status=ReferralStatus.WITHDRAWN, actor=actor,
+                                             text="Persetujuan dicabut pemohon", occurred_at=now))
+    staff = await Account.select(Account.id).where((Account.office == ref["office"]) & (Account.active == True))  # noqa: E712
+    if staff:
+        await Notification.insert(*[Notification(
+            account=s["id"], message=f"Rujukan #{referral_id} dihentikan: pemohon mencabut persetujuannya",
+            link=f"/rujukan/{referral_id}") for s in staff])
+    await uow.record(AuditEvent(actor, "referral.withdraw", "referral", str(referral_id),
+                                {"status": ref["status"]}, {"status": ReferralStatus.WITHDRAWN}))
+    return True
+
+
 async def _notify(ref: dict[str, Any], s: rules.Step, referral_id: int) -> None:
     link = f"/rujukan/{referral_id}"
     if s.action == Action.ANSWER:
@@ -301,8 +333,9 @@ async def detail(user: CurrentUser, referral_id: int, today: date | None = None)
     ref["days_left"] = rules.days_left(ref["due_on"], today)
     ref["kelurahan_name"] = name_of(ref["kelurahan_code"])
     ref["ppks_name"] = PPKS_TYPES.get(ref["ppks"], str(ref["ppks"]))
-    ref["shared"] = [str(f) for f in _ids(ref["shared"])]
-    ref["evidence"] = ids = [int(i) for i in _ids(ref["evidence"])]
+    withdrawn = ref["status"] == ReferralStatus.WITHDRAWN  # consent revoked: no personal data any more
+    ref["shared"] = [] if withdrawn else [str(f) for f in _ids(ref["shared"])]
+    ref["evidence"] = ids = [] if withdrawn else [int(i) for i in _ids(ref["evidence"])]
     ref["person"] = await _shared_data(household_id, ref["shared"])
     ref["evidence_files"] = await EvidenceFile.select(EvidenceFile.id, EvidenceFile.filename, EvidenceFile.size).where(
         EvidenceFile.id.is_in(ids or [0]) & (EvidenceFile.need == ref["need"])).order_by(EvidenceFile.id)
@@ -353,7 +386,7 @@ async def evidence_link(user: CurrentUser, referral_id: int, file_id: int) -> st
     _check_id(file_id)
     ref = await Referral.select(Referral.evidence, Referral.need,
                                 Referral.need._.household.as_alias("household_id")).where(
-        _scope(user) & (Referral.id == referral_id)).first()
+        _scope(user) & (Referral.id == referral_id) & (Referral.status != ReferralStatus.WITHDRAWN)).first()
     if ref is None or file_id not in [int(i) for i in _ids(ref["evidence"])]:
         raise NotFound(file_id)
     f = await EvidenceFile.select(EvidenceFile.object_key, EvidenceFile.filename).where(

@@ -12,18 +12,21 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from marketplace import referrals as referral_rules
 from marketplace import resident_requests as rules
+from marketplace.approval import CANCELLABLE
 from marketplace.audit import AuditEvent
 from marketplace.identity import IdentityError, check_kk, check_nik, mask
-from marketplace.needs import NeedError
+from marketplace.needs import UNDELIVERED, WITHDRAWN_REASON, NeedError
 from marketplace.resident_requests import RequestError, RequestStatus, ResidentRequest
 from marketplace.vocabulary import DINSOS_ROLES, Role
-from storage import registry
+from storage import approval, registry
 from storage.accounts import CurrentUser
 from storage.counting import count_rows
 from storage.crypto import vault
 from storage.duplicates import find_candidates
-from storage.tables import DuplicateDismissal, Household, Member, Need, ServiceRequest
+from storage.referrals import service as referrals
+from storage.tables import Allocation, DuplicateDismissal, Household, Member, Need, Referral, ServiceRequest
 from storage.uow import unit_of_work
 
 PAGE_SIZE = 50
@@ -68,8 +71,12 @@ async def public_status(ticket: str) -> dict[str, Any] | None:
 
 
 async def revoke_consent(ticket: str) -> None:
-    """The applicant revokes consent: processing stops, the request's personal data is erased, open needs
-    are rejected, and a household registered on this consent is marked for anonymisation (retention)."""
+    """The applicant revokes consent: processing stops, the request's personal data is erased, and a
+    household registered on this consent is marked for anonymisation (retention). Every need of the
+    request not yet delivered is stopped (``marketplace.needs.check_withdrawal``) together with what it
+    waits on: its proposed or approved allocation is cancelled (capacity and money back to the LKS, the
+    LKS told not to deliver) and its open referral withdrawn (the office told, its view of the personal
+    data closed). Delivered or confirmed needs are history and stay. One transaction, each step audited."""
     code = registry.rules.normalise_ticket(ticket)[:24]
     async with unit_of_work() as uow:
         req = await ServiceRequest.select().where(ServiceRequest.ticket_code == code).first()
@@ -84,14 +91,22 @@ async def revoke_consent(ticket: str) -> None:
             ServiceRequest.rw: "", ServiceRequest.phone: "", ServiceRequest.description: "",
         }).where(ServiceRequest.id == req["id"])
         await DuplicateDismissal.delete().where(DuplicateDismissal.request == req["id"])
+        stopped = []
         for need in await Need.select().where((Need.request == req["id"])
-                                              & Need.status.is_in(["submitted", "assessed", "verified"])):
-            await registry.transition_in(uow, need, "rejected", "pemohon", reason="Persetujuan dicabut pemohon")
+                                              & Need.status.is_in(sorted(UNDELIVERED))):
+            for a in await Allocation.select(Allocation.id).where(
+                    (Allocation.need == need["id"]) & Allocation.status.is_in(sorted(CANCELLABLE))):
+                await approval.cancel_in(uow, int(a["id"]), WITHDRAWN_REASON, "pemohon")
+            for r in await Referral.select(Referral.id).where(
+                    (Referral.need == need["id"]) & Referral.status.is_in(sorted(referral_rules.OPEN))):
+                await referrals.withdraw_in(uow, int(r["id"]), "pemohon")
+            await registry.withdraw_in(uow, need, "pemohon", note="persetujuan dicabut")
+            stopped.append(int(need["id"]))
         if req["household"] is not None:
             await Household.update({Household.consent_withdrawn_at: now}).where(
                 (Household.id == req["household"]) & (Household.legal_basis == "consent"))
         await uow.record(AuditEvent("pemohon", "request.consent_revoked", "service_request", str(req["id"]),
-                                    {"status": req["status"]}, {"status": S.WITHDRAWN}))
+                                    {"status": req["status"]}, {"status": S.WITHDRAWN, "needs_stopped": stopped}))
 
 
 # ----------------------------------------------------------------------------------- the kelurahan desk

@@ -73,3 +73,16 @@ def test_decide_batch_rows_count_against_each_other() -> None:
         ("approved", ""), ("refused", "cap"), ("approved", ""), ("refused", "capacity"), ("skipped", ""),
         ("refused", "need"), ("refused", "aid")]
     assert offers[1].remaining == 1_000_000  # the caller's facts are not changed
+
+
+def test_only_undelivered_allocations_are_cancelled():
+    from marketplace.approval import check_cancellation
+    from marketplace.ledger import EntryType, allocation_back, allocation_out
+
+    for status in ("proposed", "approved"):
+        check_cancellation(status)
+    for status in ("rejected", "delivered", "confirmed", "disputed"):
+        with pytest.raises(ApprovalRefused):
+            check_cancellation(status)
+    out, back = allocation_out(7, 300_000), allocation_back(7, 300_000)
+    assert back.entry_type == out.entry_type == EntryType.ALLOCATION and out.amount + back.amount == 0

@@ -63,3 +63,15 @@ def test_coverage_and_second_open_need():
 def test_sensitive_ppks_hidden():
     assert needs.public_ppks(16, {16: "Orang dengan HIV/AIDS"}) == "(dirahasiakan)"
     assert needs.public_ppks(24, {24: "Fakir miskin"}) == "Fakir miskin"
+
+
+def test_revoked_consent_stops_only_needs_not_yet_delivered():
+    for status in ("submitted", "assessed", "verified", "matched", "approved", "referred"):
+        t = needs.check_withdrawal(status)
+        assert t.to_status == "rejected" and t.reason == needs.WITHDRAWN_REASON
+    for status in ("matched", "approved", "referred"):  # an ordinary rejection cannot skip what the need waits on
+        with pytest.raises(NeedError):
+            check_transition(status, "rejected", reason="x")
+    for status in ("delivered", "confirmed", "rejected", "resolved"):
+        with pytest.raises(NeedError):
+            needs.check_withdrawal(status)

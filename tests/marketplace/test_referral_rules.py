@@ -88,3 +88,13 @@ def test_public_notes_are_plain_words_without_free_text():
               ("return", "")]]
     assert all("Dinkes" in n for n in notes)
     assert len(set(notes)) == len(notes)
+
+
+def test_only_an_open_referral_is_withdrawn():
+    for status in ("sent", "accepted", "info_requested"):
+        r.check_withdrawal(status)
+    for status in ("completed", "returned", "withdrawn"):
+        with pytest.raises(r.ReferralError):
+            r.check_withdrawal(status)
+    assert r.label("withdrawn") == "Dihentikan: persetujuan dicabut pemohon"
+    assert not r.is_overdue("withdrawn", date(2020, 1, 1), date(2026, 1, 1))

@@ -89,3 +89,44 @@ async def test_dinsos_edits_service_levels(client):
     assert (await _post(client, "/instansi/perumahan", service_days="0")).status_code == 400
     assert (await _post(client, "/instansi/bulan", service_days="5")).status_code == 400
     assert "45" in (await client.get("/instansi")).text
+
+
+async def test_revoked_consent_withdraws_the_referral_from_the_office_pages_and_api(client):
+    """The applicant revokes consent while Dinkes holds the referral: its page and the API still answer
+    (status withdrawn) but show none of the shared data, and the tracking page says it stopped."""
+    from datetime import UTC, datetime
+
+    from storage.api import tokens
+    from storage.referrals import service
+    from storage.tables import ServiceRequest
+
+    need_id, ticket = await _verified_need()
+    peksos = await load_user(await make_account("pekerja_sosial", "peksos"))
+    rid = await service.refer_need(peksos, need_id, "kesehatan", "Daftarkan PBI JK", "Sakit kronis",
+                                   shared=["name", "phone"])
+    await ServiceRequest.update({ServiceRequest.consent_version: "2026-12-v1",
+                                 ServiceRequest.consent_at: datetime.now(UTC)}).where(ServiceRequest.id > 0)
+    await make_account("office_staff", "dinkes", office_code="kesehatan")
+    await login(client, "dinkes")
+    assert "Ibu Wulan" in (await client.get(f"/rujukan/{rid}")).text
+    await client.post("/keluar", data={"_csrf_token": csrf(client)})
+    await client.get("/lacak")
+    revoked = await client.post("/permohonan/cabut", data={"ticket": ticket, "confirm": "1",
+                                                           "_csrf_token": csrf(client)})
+    assert revoked.status_code == 200, revoked.text
+    tracked = await client.post("/lacak", data={"ticket": ticket, "_csrf_token": csrf(client)})
+    assert "Dihentikan: persetujuan dicabut pemohon" in tracked.text
+
+    await login(client, "dinkes")
+    page = await client.get(f"/rujukan/{rid}")
+    assert page.status_code == 200 and "Dihentikan: persetujuan dicabut pemohon" in page.text
+    assert "Ibu Wulan" not in page.text and "0812-999" not in page.text
+    assert "Dihentikan" in (await client.get("/rujukan?status=withdrawn")).text
+    assert (await _post(client, f"/rujukan/{rid}/tindakan", action="accept")).status_code == 400
+    admin = await load_user(await make_account("dinsos_admin", "admin"))
+    _, token = await tokens.create_token(admin, "SIMRS Dinkes", office_code="kesehatan")
+    auth = {"Authorization": f"Bearer {token}"}
+    listed = (await client.get("/api/v1/referrals?status=withdrawn", headers=auth)).json()
+    assert [(r["id"], r["status"]) for r in listed["items"]] == [(rid, "withdrawn")]
+    detail = await client.get(f"/api/v1/referrals/{rid}", headers=auth)
+    assert detail.status_code == 200 and detail.json()["person"]["name"] is None

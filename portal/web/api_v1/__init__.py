@@ -79,7 +79,7 @@ class Me(BaseModel):
 
 class ReferralSummary(BaseModel):
     id: int
-    status: Literal["sent", "accepted", "info_requested", "completed", "returned"]
+    status: Literal["sent", "accepted", "info_requested", "completed", "returned", "withdrawn"]
     office: str
     kind: str
     amount: int = Field(description="Rupiah")
@@ -229,7 +229,7 @@ async def me(request: Request[Any, Any, Any]) -> Me:
      summary="The office's referrals, oldest first")
 async def referrals_list(request: Request[Any, Any, Any], after: After = 0, limit: Limit = 50,
                          status: FromQuery[Literal["", "sent", "accepted", "info_requested", "completed",
-                                               "returned"]] = "",
+                                               "returned", "withdrawn"]] = "",
                          overdue: FromQuery[bool] = False) -> ReferralPage:
     user = await provide_user(request)
     rows, next_after = await service.list_referrals(user, service.ReferralFilter(status=status, overdue=overdue),
