@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 SCALE ?= demo
 SEED ?= 2026
 export JITU_VAR_DIR ?= var
+# two test processes (pytest-xdist), one test file each at a time: each has its own database and folder
+PYTEST_WORKERS ?= -n 2 --dist loadfile
 
 .PHONY: demo test install install-test lint test-sqlite test-postgres browser-deps clean
 
@@ -43,12 +45,12 @@ browser-deps:
 	  || echo "chromium could not be installed: browser tests will fail"
 
 test-sqlite: install-test
-	JITU_TEST_DB=sqlite $(BIN)/pytest -q
+	JITU_TEST_DB=sqlite $(BIN)/pytest -q $(PYTEST_WORKERS)
 
 # In CI (CI=true) PostgreSQL is required: the run fails, never skips, when it is unreachable.
 test-postgres: install-test
 	@if [ "$$CI" = "true" ] || $(BIN)/python -c "import socket,sys; s=socket.socket(); s.settimeout(2); sys.exit(s.connect_ex(('127.0.0.1',5432)))"; then \
-	  JITU_TEST_DB=postgres $(BIN)/pytest -q -m "not browser"; \
+	  JITU_TEST_DB=postgres $(BIN)/pytest -q $(PYTEST_WORKERS) -m "not browser"; \
 	else echo "PostgreSQL not reachable on 127.0.0.1:5432: PostgreSQL run not done (CI=true makes this an error)"; fi
 
 test: install-test browser-deps lint test-sqlite test-postgres
