@@ -15,6 +15,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
+from marketplace.lks_team import ADMIN, DELIVERIES, LEDGER, OFFERS, RIGHTS
 from marketplace.vocabulary import Role
 from storage import logins
 from storage.accounts import CurrentUser, load_user
@@ -36,9 +37,29 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def roles(*allowed: str | Role) -> dict[str, Any]:
-    """``opt`` for a route open to these roles only."""
-    return {"roles": [str(r) for r in allowed]}
+def roles(*allowed: str | Role, right: str | None = None) -> dict[str, Any]:
+    """``opt`` for a route open to these roles only; ``right``: an LKS staff member also needs this right
+    in their LKS (``marketplace/lks_team.py``; other roles are not concerned)."""
+    opt: dict[str, Any] = {"roles": [str(r) for r in allowed]}
+    if right is not None:
+        if right not in RIGHTS:
+            raise ValueError(f"unknown LKS right {right!r}")
+        opt["lks_right"] = right
+    return opt
+
+
+NO_RIGHT = {
+    ADMIN: "Hanya admin LKS yang dapat mengelola tim. Minta admin LKS Anda bila perlu.",
+    DELIVERIES: "Anda tidak memiliki hak mencatat penyaluran. Minta admin LKS Anda untuk memberikannya.",
+    OFFERS: "Anda tidak memiliki hak mengelola penawaran bantuan. Minta admin LKS Anda untuk memberikannya.",
+    LEDGER: "Anda tidak memiliki hak melihat buku kas dan donasi. Minta admin LKS Anda untuk memberikannya.",
+}
+
+
+def may(user: CurrentUser | None, opt: dict[str, Any]) -> bool:
+    """Whether the route's LKS right (if any) is held: the menu shows only what a person may open."""
+    right = opt.get("lks_right")
+    return user is None or right is None or user.role != Role.LKS_STAFF or right in user.lks_rights
 
 
 PUBLIC: dict[str, Any] = {"public": True}
@@ -94,6 +115,8 @@ async def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: Ba
         raise NotAuthorizedException("Silakan masuk terlebih dahulu")
     if user.role not in allowed:
         raise PermissionDeniedException("Anda tidak berhak membuka halaman ini")
+    if not may(user, opt):
+        raise PermissionDeniedException(NO_RIGHT[opt["lks_right"]])
 
 
 async def provide_user(request: Any) -> CurrentUser:

@@ -1,4 +1,4 @@
-"""LKS registration (with its legal documents and first staff account) and Dinsos verification."""
+"""LKS registration (with its legal documents and first staff account, the LKS's admin) and Dinsos verification."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from typing import Any
 
 from marketplace.audit import AuditEvent
 from marketplace.lks import DOCUMENT_KINDS, LksApplication, LksError, decide, sniff_document
+from marketplace.lks_team import ALL_RIGHTS
 from marketplace.ports import ObjectStore
 from marketplace.vocabulary import LksStatus, Role
 from storage.engine import ilike
+from storage.lks_team.rights import add_member
 from storage.tables import Account, Lks, LksDocument
 from storage.uow import unit_of_work
 
@@ -80,12 +82,14 @@ async def register(application: LksApplication, password_hash: str, uploads: lis
                 username=application.username, password_hash=password_hash, role=Role.LKS_STAFF,
                 full_name=application.contact_name, email=application.email, lks=lks_id,
             )).returning(Account.id)
+            await add_member(int(account[0]["id"]), lks_id, ALL_RIGHTS)  # the registering account: its admin
             actor = application.username
             await uow.record(AuditEvent(actor, "lks.apply", "lks", str(lks_id), None,
                                         {"name": application.name, "legal_type": application.legal_type,
                                          "documents": len(stored)}))
             await uow.record(AuditEvent(actor, "account.create", "account", str(account[0]["id"]), None,
-                                        {"username": application.username, "role": "lks_staff", "lks": lks_id}))
+                                        {"username": application.username, "role": "lks_staff", "lks": lks_id,
+                                         "lks_rights": sorted(ALL_RIGHTS)}))
     except BaseException:
         for _, key, _, _ in stored:
             store.delete(key)

@@ -668,11 +668,46 @@ class LksReport(Table, tablename="lks_report"):
     decision_note = Text(default="")
 
 
+class LksMember(Table, tablename="lks_member"):
+    """An ``lks_staff`` account's rights inside its LKS (``marketplace/lks_team.py``): one boolean per
+    right, named as the right. The registering account is the LKS's admin with every right."""
+
+    id = Serial(primary_key=True)
+    account = ForeignKey(references=Account, unique=True)
+    lks = ForeignKey(references=Lks, index=True)
+    admin = Boolean(default=False)
+    deliveries = Boolean(default=False)
+    offers = Boolean(default=False)
+    ledger = Boolean(default=False)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class LksInvite(Table, tablename="lks_invite"):
+    """A one-time invitation into an LKS's team: only the SHA-256 of its random token is kept; single use,
+    expiring; the rights it grants are set by the inviting admin."""
+
+    id = Serial(primary_key=True)
+    lks = ForeignKey(references=Lks, index=True)
+    token_hash = Varchar(length=64, unique=True)
+    email = Varchar(length=200, default="")
+    full_name = Varchar(length=120, default="")
+    admin = Boolean(default=False)
+    deliveries = Boolean(default=False)
+    offers = Boolean(default=False)
+    ledger = Boolean(default=False)
+    created_by = ForeignKey(references=Account, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+    used_by = ForeignKey(references=Account, null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
 ALL_TABLES: list[type[Table]] = [
     Region, Lks, Office, Account, WebSession, AuditEvent, AuditHead, DataAccess, Household, Member,
     ServiceRequest, Need, NeedEvent, EvidenceFile, GovernmentProgram, GovernmentAid, LksDocument,
     Offer, Campaign, Donor, Donation, StripeEvent, MatchingRound, Allocation, UnmatchedNeed,
     LedgerEntry, Delivery, DeliveryPhoto, Notification, Job, ImpactSnapshot, LksReport, Referral, ReferralEvent,
     ApiToken, DuplicateDismissal, Complaint, ComplaintEvent, ComplaintFile, AccountSession, LoginThrottle,
-    AccountTotp, RecoveryCode, KeyRotation,
+    AccountTotp, RecoveryCode, KeyRotation, LksMember, LksInvite,
 ]

@@ -144,7 +144,8 @@ async def home(request: Request[Any, Any, Any]) -> Template:
     if user.lks_id:
         addressed = addressed | (Notification.lks == user.lks_id)
     notifications = await Notification.select().where(addressed).order_by(Notification.id, ascending=False).limit(5)
-    return await page(request, "home.html", figures=figures, notifications=notifications, menu=menu.for_role(user.role))
+    return await page(request, "home.html", figures=figures, notifications=notifications,
+                      menu=menu.for_user(request.app, user))
 
 
 ROUTES = [index, health, login_form, login_submit, logout, set_language, home]

@@ -19,6 +19,7 @@ from litestar.response import Redirect, Template
 
 from marketplace.delivery import MAX_PHOTOS, DeliveryError, DeliveryInvalid
 from marketplace.identity import mask
+from marketplace.lks_team import DELIVERIES
 from marketplace.ports import STORE_DOWN_MESSAGE, ObjectStoreUnavailable
 from marketplace.vocabulary import KIND_LABELS, Role
 from portal.auth import PUBLIC, current_user, roles
@@ -32,8 +33,8 @@ from storage.images import MAX_PHOTO_BYTES, PhotoError
 from storage.objects import make_object_store
 from storage.tables import Household, Member, Region
 
-LKS = roles(Role.LKS_STAFF)
-LKS_OR_DINSOS = roles(Role.LKS_STAFF, Role.DINSOS_ADMIN)
+LKS = roles(Role.LKS_STAFF, right=DELIVERIES)
+LKS_OR_DINSOS = roles(Role.LKS_STAFF, Role.DINSOS_ADMIN, right=DELIVERIES)
 DINSOS = roles(Role.DINSOS_ADMIN)
 UPLOAD_LIMIT = 55 * 1024 * 1024
 NO_STORE = {"Cache-Control": "private, no-store"}

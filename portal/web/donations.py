@@ -17,6 +17,7 @@ from litestar.response import Redirect, Template
 from marketplace import regions
 from marketplace.donations import DonationError, parse_donor, parse_transfer
 from marketplace.lks import LksError, parse_money, sniff_document
+from marketplace.lks_team import LEDGER
 from marketplace.payments import CheckoutRequest, PaymentError
 from marketplace.vocabulary import Role
 from portal.auth import PUBLIC, current_user, hash_password, roles
@@ -33,7 +34,7 @@ from storage.accounts import AccountError, create_account
 from storage.objects import make_object_store
 
 log = logging.getLogger("jitu.donations")
-STAFF = roles(Role.LKS_STAFF)
+STAFF = roles(Role.LKS_STAFF, right=LEDGER)  # donations, transfers, campaigns, buku kas
 LINK_LIFETIME = timedelta(minutes=10)
 
 menu.add("/lks-saya/donasi", "Donasi diterima", Role.LKS_STAFF)

@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 
 from marketplace import regions
 from marketplace.lks import LksError
+from marketplace.lks_team import OFFERS
 from marketplace.offers import OfferError, OfferInvalid, parse_offer
 from marketplace.vocabulary import KIND_LABELS, Role
 from portal.auth import provide_user, roles
@@ -22,7 +23,7 @@ from storage import offers as offer_store
 from storage.accounts import CurrentUser
 
 menu.add("/lks-saya/penawaran", "Penawaran bantuan", Role.LKS_STAFF)
-STAFF = roles(Role.LKS_STAFF)
+STAFF = roles(Role.LKS_STAFF, right=OFFERS)
 
 
 async def staff_lks(request: Request[Any, Any, Any]) -> tuple[CurrentUser, dict[str, Any]]:

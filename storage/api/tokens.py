@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from marketplace.audit import AuditEvent
+from marketplace.lks_team import API_RIGHTS
 from marketplace.vocabulary import Role
 from storage.accounts import AccountError, CurrentUser, create_account, load_user
 from storage.tables import Account, ApiToken, Lks, Office, WebSession
@@ -51,7 +52,7 @@ async def create_token(user: CurrentUser, label: str, *, office_code: str = "", 
         account_id = await create_account(
             username=username, password_hash=UNUSABLE_PASSWORD, full_name=f"API: {label}"[:120],
             role=Role.OFFICE_STAFF if office_code else Role.LKS_STAFF, office_code=office_code or None,
-            lks_id=lks_id or None, actor=user.username)
+            lks_id=lks_id or None, actor=user.username, lks_rights=API_RIGHTS if lks_id else None)
     except AccountError as exc:
         raise TokenError(str(exc)) from exc
     async with unit_of_work() as uow:

@@ -25,6 +25,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from pydantic import BaseModel, Field
 
 from marketplace.delivery import MAX_PHOTOS, DeliveryError, DeliveryInvalid
+from marketplace.lks_team import DELIVERIES
 from marketplace.referrals import ReferralError
 from marketplace.settings import get_settings
 from marketplace.vocabulary import Role
@@ -38,7 +39,7 @@ from storage.objects import make_object_store
 from storage.referrals import service
 
 OFFICE = roles(Role.OFFICE_STAFF)
-LKS = roles(Role.LKS_STAFF)
+LKS = roles(Role.LKS_STAFF, right=DELIVERIES)
 ANY_TOKEN = roles(Role.OFFICE_STAFF, Role.LKS_STAFF)
 MAX_ID = 2**31 - 1
 DELIVERY_MAX_BODY = MAX_PHOTOS * (MAX_PHOTO_BYTES * 4 // 3 + 1024) + 64 * 1024
