@@ -118,20 +118,15 @@ async def test_admin_invites_by_link_the_invitee_joins_and_is_deactivated(client
     form = await client.get(path)
     assert form.status_code == 200 and "Yayasan Tim" in form.text and "Mencatat penyaluran" in form.text
     token = path.split("token=")[1]
-    weak = await client.post("/undangan", data={"_csrf_token": csrf(client), "token": token, "full_name": "Budi",
-                                                "username": "budi", "password": "pendek", "password_confirm": "pendek"})
+    weak = await _accept(client, token, "budi", "pendek")
     assert weak.status_code == 400 and "Kata sandi paling sedikit 10 karakter." in weak.text
-    taken = await client.post("/undangan", data={"_csrf_token": csrf(client), "token": token, "full_name": "Budi",
-                                                 "username": "boss", "password": PASSWORD, "password_confirm": PASSWORD})
+    taken = await _accept(client, token, "boss")
     assert taken.status_code == 400 and "sudah dipakai" in taken.text
-    done = await client.post("/undangan", data={"_csrf_token": csrf(client), "token": token, "full_name": "Budi",
-                                                "username": "budi", "password": PASSWORD, "password_confirm": PASSWORD})
+    done = await _accept(client, token, "budi")
     assert done.status_code == 200 and "Akun budi sudah dibuat" in done.text
     reused = await client.get(path)
     assert reused.status_code == 404 and "sudah dipakai" in reused.text
-    replay = await client.post("/undangan", data={"_csrf_token": csrf(client), "token": token, "full_name": "Lain",
-                                                  "username": "lain", "password": PASSWORD,
-                                                  "password_confirm": PASSWORD})
+    replay = await _accept(client, token, "lain")
     assert replay.status_code == 400 and not await Account.exists().where(Account.username == "lain")
 
     await login(client, "budi")
@@ -199,6 +194,12 @@ async def test_another_lks_staff_are_not_found(client):
     assert member["deliveries"] and not member["ledger"]
     assert (await Account.select(Account.active).where(Account.id == staff_b).first())["active"]
     assert (await LksInvite.select(LksInvite.revoked_at).first())["revoked_at"] is None
+
+
+async def _accept(client: Any, token: str, username: str, password: str = PASSWORD) -> Any:
+    return await client.post("/undangan", data={"_csrf_token": csrf(client), "token": token, "full_name": "Budi",
+                                                "username": username, "password": password,
+                                                "password_confirm": password})
 
 
 def _later() -> Any:

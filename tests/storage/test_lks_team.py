@@ -124,7 +124,7 @@ async def test_a_taken_username_leaves_the_invite_open(db):
     lks_id = await make_lks()
     boss = await _admin(lks_id)
     _, token = await team.create_invite(boss, "", "", frozenset({DELIVERIES}))
-    with pytest.raises(TeamError, match="sudah dipakai. Pilih nama pengguna lain"):
+    with pytest.raises(TeamError, match=r"sudah dipakai\. Pilih nama pengguna lain"):
         await team.accept_invite(token, "Kembar", "boss", HASH)
     assert (await team.open_invite(token))["rights"] == {DELIVERIES}
 
