@@ -1,0 +1,287 @@
+"""A Lagrangian bound: offer capacities priced, each household's cap solved exactly as a 0/1 knapsack.
+
+The min-cost-flow relaxation (:mod:`matching.flow`) lets a household at its cap take a fraction of one
+more need; with tens of thousands of capped households that fraction is most of the gap. Here the
+offers' capacities are moved into the objective with prices ``lam[j] >= 0`` (priority per rupiah):
+
+    L(lam) = sum_j lam_j * C_j
+           + sum_h max { sum_{i in S} (p_i - r_i * min_{j eligible for i} lam_j) :
+                         S a set of h's candidate needs, sum_{i in S} r_i <= cap }
+
+**Valid for any prices.** Take a feasible allocation, need ``i`` to offer ``j``: ``p_i = (p_i - lam_j r_i)
++ lam_j r_i <= v_i + lam_j r_i`` with ``v_i`` the need's best value above; the allocated needs of a
+household fit its cap, so they are one of the sets ``S``; and ``sum_i lam_j r_i <= sum_j lam_j C_j``
+because no offer is over-filled. So the objective is at most ``L(lam)``.
+
+**At least as tight as the LP where the cap binds.** With the flow's optimal dual prices, replacing
+the household knapsack by its fractional relaxation gives exactly the LP optimum (LP duality); the
+0/1 knapsack is never above its fractional relaxation, and drops the fractional need.
+
+The prices start from the flow's duals, read off its residual network by longest paths (the flow's
+own integer-scaled gains, so the values are exact), and are then improved by a few projected
+subgradient steps (Polyak step towards the incumbent). Each household's knapsack is solved by
+enumerating its subsets with numpy (households grouped by their number of candidate needs; up to
+``ENUMERATE_MAX`` needs), above that by its fractional (Dantzig) bound, which is still valid.
+The value is computed in floating point and a margin far above the rounding error is added before
+the floor, so the integer bound stays proven.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from matching.data import NO_CLASS, IntArray, Prepared
+from matching.flow import FlowSolution
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+ENUMERATE_MAX = 10  # households with up to this many candidate needs: knapsack by enumeration
+ROWS_PER_CHUNK = 1 << 22  # households x subsets evaluated at once (memory: 3 x 32 MB)
+_NEG = -(1 << 60)
+
+
+@dataclass(frozen=True)
+class LagrangeBound:
+    bound: int  # proven upper bound on the objective
+    value: float  # L(prices) of the best prices
+    prices: FloatArray  # per offer
+    chosen: BoolArray  # per need: in the subproblem's solution at the best prices
+    steps: int
+    dual_iterations: int
+    seconds: float
+
+
+def flow_duals(prep: Prepared, flow: FlowSolution, max_iterations: int = 500) -> tuple[FloatArray, int]:
+    """Dual prices of the offers' capacities from the optimal flow (longest paths in its residual network).
+
+    ``y[v]`` is the scaled value of one more unit of flow at node ``v`` (longest path to the sink over
+    residual arcs; the flow is optimal, so there is no positive cycle). An offer's price is
+    ``y[offer] - y[source]`` when positive. Stopping early still gives prices ``>= 0``, which is all
+    the bound needs.
+    """
+    m = prep.n_offers
+    price = np.zeros(m, dtype=np.float64)
+    cand = np.flatnonzero(prep.cls != NO_CLASS)
+    if len(cand) == 0 or m == 0:
+        return price, 0
+    scale = flow.scale
+    r = prep.remainder[cand]
+    p = prep.priority[cand]
+    w = (scale * p + r - 1) // r
+    f = flow.need_flow[cand]
+    c_of = prep.cls[cand]
+    n_cls = prep.n_classes
+    hh = prep.household[cand]
+    cap = prep.household_cap
+    hh_total = np.bincount(hh, weights=r, minlength=prep.n_households)
+    capped = np.zeros(prep.n_households, dtype=bool) if cap is None else hh_total > cap
+    hh_node = np.full(prep.n_households, -1, dtype=np.int64)
+    capped_ids = np.flatnonzero(capped)
+    hh_node[capped_ids] = np.arange(len(capped_ids))
+    node = hh_node[hh]  # -1: the need's arc goes to the sink
+    hh_flow = np.bincount(node[node >= 0], weights=f[node >= 0], minlength=len(capped_ids))
+    hh_open = hh_flow < (cap or 0)
+
+    oc_off = np.concatenate(prep.class_offers).astype(np.int64)
+    oc_cls = np.repeat(np.arange(n_cls), [len(o) for o in prep.class_offers])
+    oc_flow = np.concatenate(flow.class_offer_flow).astype(np.int64)
+    off_flow = np.bincount(oc_off, weights=oc_flow, minlength=m).astype(np.int64)
+    off_open = off_flow < prep.capacity
+    off_used = off_flow > 0
+    bypass_open = int(off_flow.sum()) > 0
+
+    # Arcs that never change: a need not fully served into the sink (uncapped household).
+    fwd_need = f < r
+    fwd_sink = fwd_need & (node < 0)
+    fwd_hh = np.flatnonzero(fwd_need & (node >= 0))
+    bwd_hh = np.flatnonzero((f > 0) & (node >= 0))
+    class_base = np.full(n_cls, _NEG, dtype=np.int64)
+    np.maximum.at(class_base, c_of[fwd_sink], w[fwd_sink])
+    # An offer -> class arc's capacity (min of the offer's capacity and the class's total) never binds
+    # alone: the offer's own arc or the needs' arcs bind too. Left open, the prices land on the offers.
+    oc_back = np.flatnonzero(oc_flow > 0)
+    oc_fwd = np.arange(len(oc_off))
+
+    y_cls = class_base.copy()
+    y_off = np.full(m, _NEG, dtype=np.int64)
+    y_hh = np.where(hh_open, 0, _NEG).astype(np.int64)
+    y_src = 0 if bypass_open else _NEG
+    iterations = 0
+    while iterations < max_iterations:
+        iterations += 1
+        before = (y_cls.copy(), y_off.copy(), y_hh.copy(), y_src)
+        # household <- class over a served need's reverse arc (gain -w)
+        if len(bwd_hh):
+            np.maximum.at(y_hh, node[bwd_hh], np.maximum(y_cls[c_of[bwd_hh]] - w[bwd_hh], _NEG))
+        # class <- household over an unfilled need's arc (gain w)
+        if len(fwd_hh):
+            np.maximum.at(y_cls, c_of[fwd_hh], np.maximum(w[fwd_hh] + y_hh[node[fwd_hh]], _NEG))
+        # class <- offer over a reverse arc carrying flow
+        np.maximum.at(y_cls, oc_cls[oc_back], y_off[oc_off[oc_back]])
+        # offer <- class over an open arc; offer <- source over its reverse arc
+        np.maximum.at(y_off, oc_off[oc_fwd], y_cls[oc_cls[oc_fwd]])
+        y_off = np.where(off_used, np.maximum(y_off, y_src), y_off)
+        # source <- offer with room
+        if off_open.any():
+            y_src = max(y_src, int(y_off[off_open].max()))
+        if (
+            y_src == before[3]
+            and np.array_equal(y_cls, before[0])
+            and np.array_equal(y_off, before[1])
+            and np.array_equal(y_hh, before[2])
+        ):
+            break
+    base = y_src if y_src > _NEG // 2 else 0
+    gain = np.where(y_off > _NEG // 2, y_off - base, 0)
+    price = np.maximum(gain, 0).astype(np.float64) / scale
+    return price, iterations
+
+
+class Lagrangian:
+    """The relaxed problem of one instance, evaluated for any prices (arrays built once)."""
+
+    def __init__(self, prep: Prepared) -> None:
+        self.prep = prep
+        cand = np.flatnonzero(prep.cls != NO_CLASS)
+        self.cand = cand
+        self.r = prep.remainder[cand].astype(np.float64)
+        self.p = prep.priority[cand].astype(np.float64)
+        self.c_of = prep.cls[cand]
+        lens = np.array([len(o) for o in prep.class_offers], dtype=np.int64)
+        self.co = np.concatenate(prep.class_offers).astype(np.int64) if len(lens) else np.zeros(0, np.int64)
+        self.co_start = np.r_[0, np.cumsum(lens)[:-1]].astype(np.int64)
+        self.co_seg = np.repeat(np.arange(len(lens)), lens)
+        self.capacity = prep.capacity.astype(np.float64)
+        cap = prep.household_cap
+        self.cap = cap
+        hh = prep.household[cand]
+        hh_total = np.bincount(hh, weights=self.r, minlength=prep.n_households)
+        capped = np.zeros(prep.n_households, dtype=bool) if cap is None else hh_total > cap
+        in_capped = capped[hh]
+        self.free = np.flatnonzero(~in_capped)  # positions (into cand) whose household never binds
+        # Capped households grouped by their number of candidate needs: (households, k) positions.
+        pos = np.flatnonzero(in_capped)
+        order = pos[np.lexsort((pos, hh[pos]))]
+        groups: dict[int, list[IntArray]] = {}
+        self.large: list[IntArray] = []
+        if len(order):
+            h_sorted = hh[order]
+            starts = np.flatnonzero(np.r_[True, h_sorted[1:] != h_sorted[:-1]])
+            sizes = np.diff(np.r_[starts, len(order)])
+            for k in np.unique(sizes).tolist():
+                rows = starts[sizes == k]
+                mat = order[rows[:, None] + np.arange(k)[None, :]]
+                if k <= ENUMERATE_MAX:
+                    groups.setdefault(k, []).append(mat)
+                else:
+                    self.large.extend(list(mat))
+        self.groups = {k: np.concatenate(v) for k, v in sorted(groups.items())}
+        self.masks = {
+            k: ((np.arange(1 << k)[:, None] >> np.arange(k)[None, :]) & 1).astype(np.float64) for k in self.groups
+        }
+
+    def evaluate(self, prices: FloatArray) -> tuple[float, float, FloatArray, BoolArray]:
+        """``(L, error margin, rupiah used per offer, chosen)`` for ``prices`` (chosen: per candidate position)."""
+        n = len(self.cand)
+        chosen = np.zeros(n, dtype=bool)
+        m = self.prep.n_offers
+        if n == 0:
+            return 0.0, 1e-6, np.zeros(m), chosen
+        vals = prices[self.co]
+        least = np.minimum.reduceat(vals, self.co_start)
+        is_min = np.flatnonzero(vals == least[self.co_seg])
+        first = is_min[np.r_[True, self.co_seg[is_min[1:]] != self.co_seg[is_min[:-1]]]]
+        best_offer = self.co[first]  # per class: the cheapest eligible offer (lowest index on ties)
+        lam = least[self.c_of]
+        v = self.p - self.r * lam
+        terms: list[float] = []
+        free = self.free[v[self.free] > 0]
+        chosen[free] = True
+        cap = float(self.cap or 0)
+        for k, mat in self.groups.items():
+            masks = self.masks[k]
+            step = max(1, ROWS_PER_CHUNK // masks.shape[0])
+            for s in range(0, len(mat), step):
+                block = mat[s : s + step]
+                vb = v[block]
+                vb = np.where(vb > 0, vb, -1e30)
+                tot_r = self.r[block] @ masks.T
+                tot_v = vb @ masks.T
+                tot_v[tot_r > cap] = -np.inf
+                pick = masks[np.argmax(tot_v, axis=1)] > 0
+                chosen[block[pick]] = True
+        for row in self.large:  # fractional knapsack: still an upper bound on the household's best set
+            good = row[v[row] > 0]
+            good = good[np.lexsort((good, -(v[good] / self.r[good])))]
+            room = cap
+            for i in good.tolist():
+                if self.r[i] <= room:
+                    chosen[i] = True
+                    room -= self.r[i]
+                else:
+                    terms.append(float(v[i]) * room / float(self.r[i]))
+                    break
+        picked = np.flatnonzero(chosen)
+        terms.extend((prices * self.capacity).tolist())
+        value = math.fsum(terms) + math.fsum(v[picked].tolist())
+        used = np.bincount(best_offer[self.c_of[picked]], weights=self.r[picked], minlength=m).astype(np.float64)
+        # Float error is below 1e-12 of the magnitudes summed; the margin is a thousand times that.
+        scale = float(self.p.sum()) + float((prices * self.capacity).sum()) + float((self.r * lam).sum())
+        margin = 1e-9 * scale + 1e-6
+        return value, margin, used, chosen
+
+
+def lagrangian_bound(
+    prep: Prepared,
+    flow: FlowSolution,
+    lower: int,
+    steps: int = 12,
+    relax: Lagrangian | None = None,
+) -> LagrangeBound:
+    """The best ``L(prices)`` over the flow's duals and ``steps`` subgradient steps towards ``lower``."""
+    start = time.perf_counter()
+    relax = relax or Lagrangian(prep)
+    prices, iterations = flow_duals(prep, flow)
+    if not relax.groups and not relax.large:
+        steps = 0  # no cap binds: the subproblem is integral, its best prices give the LP value itself
+    best: tuple[float, float, FloatArray, BoolArray] | None = None
+    theta = 1.0
+    stall = 0
+    done = 0
+    for done in range(steps + 1):
+        value, margin, used, chosen = relax.evaluate(prices)
+        if best is None or value + margin < best[0] + best[1]:
+            best = (value, margin, prices.copy(), chosen)
+            stall = 0
+        else:
+            stall += 1
+            if stall >= 2:
+                theta /= 2
+                stall = 0
+        if done == steps or value <= lower:
+            break
+        g = relax.capacity - used
+        g = np.where((prices <= 0) & (g > 0), 0.0, g)
+        norm = float(g @ g)
+        if norm == 0.0:
+            break
+        prices = np.maximum(0.0, prices - theta * (value - lower) / norm * g)
+    assert best is not None
+    value, margin, best_prices, chosen_pos = best
+    chosen = np.zeros(prep.n_needs, dtype=bool)
+    chosen[relax.cand[chosen_pos]] = True
+    return LagrangeBound(
+        bound=math.floor(value + margin),
+        value=value,
+        prices=best_prices,
+        chosen=chosen,
+        steps=done,
+        dual_iterations=iterations,
+        seconds=time.perf_counter() - start,
+    )

@@ -1,0 +1,86 @@
+"""The Lagrangian bound (matching.lagrange): valid, never above the flow bound, tighter where caps bind."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import numpy as np
+import pytest
+
+from matching import SolverSettings, parse_instance, solve
+from matching.data import prepare
+from matching.flow import solve_flow
+from matching.fuzz import SCALES, SHAPES, generate
+from matching.lagrange import Lagrangian, flow_duals, lagrangian_bound
+
+EXACT = SolverSettings(time_limit=5.0, workers=1, seed=0)
+
+
+def _capped(seed: int) -> dict[str, Any]:
+    """Households with several needs under a cap that binds, two or three offers of one kind."""
+    rng = random.Random(f"lagrange-{seed}")
+    needs = []
+    for h in range(6):
+        for k in range(rng.randint(2, 4)):
+            amount, priority = rng.randint(2, 9) * 100, rng.randint(1, 30)
+            needs.append({"id": f"N{h}-{k}", "household": f"K{h}", "kelurahan": "32.73.01.1001", "ppks": 24,
+                          "kind": "pangan", "amount": amount, "priority": priority})  # fmt: skip
+    offers = [{"id": f"O{j}", "lks": "L", "kind": "pangan", "capacity": rng.randint(8, 25) * 100, "areas": [],
+               "ppks": []} for j in range(rng.randint(2, 3))]  # fmt: skip
+    return {"version": 1, "period": "2026-12", "household_cap": rng.randint(6, 12) * 100, "needs": needs,
+            "offers": offers, "government_aid": []}  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_bound_is_between_the_optimum_and_the_flow_bound(seed: int) -> None:
+    instance = parse_instance(_capped(seed))
+    prep = prepare(instance)
+    flow = solve_flow(prep)
+    lag = lagrangian_bound(prep, flow, lower=0)
+    exact = solve(instance, EXACT)
+    assert exact.stats.status == "OPTIMAL"
+    assert exact.stats.objective <= lag.bound <= flow.bound
+    # Its subproblem's choice keeps every household within the cap.
+    chosen = np.flatnonzero(lag.chosen)
+    per_household = np.bincount(prep.household[chosen], weights=prep.remainder[chosen], minlength=prep.n_households)
+    assert (per_household <= instance.household_cap).all()
+
+
+def test_a_binding_cap_is_tightened_below_the_flow_bound() -> None:
+    """One household, cap 1,000, needs of 600 (priority 6) and 600 (priority 6): the LP takes 1 2/3 of
+    a need's worth (10), the knapsack only one need (6)."""
+    data = {"version": 1, "period": "2026-12", "household_cap": 1000, "government_aid": [],
+            "needs": [{"id": f"N{k}", "household": "K", "kelurahan": "32.73.01.1001", "ppks": 24, "kind": "pangan",
+                       "amount": 600, "priority": 6} for k in range(2)],
+            "offers": [{"id": "O", "lks": "L", "kind": "pangan", "capacity": 5000, "areas": [],
+                        "ppks": []}]}  # fmt: skip
+    prep = prepare(parse_instance(data))
+    flow = solve_flow(prep)
+    assert flow.bound == 10
+    assert lagrangian_bound(prep, flow, lower=0).bound == 6
+    result = solve(parse_instance(data), SolverSettings(time_limit=0.5, exact_pairs_limit=0, lns_pairs_limit=0))
+    assert (result.stats.objective, result.stats.bound, result.stats.status) == (6, 6, "OPTIMAL")
+
+
+def test_flow_duals_reproduce_the_lp_value_without_a_cap() -> None:
+    """Without a cap the relaxed problem is integral: at the flow's duals it is the LP optimum."""
+    data = generate(SHAPES["kelurahan-many"], SCALES["small"], 0)
+    prep = prepare(parse_instance(data))
+    flow = solve_flow(prep)
+    prices, _ = flow_duals(prep, flow)
+    value, margin, _, _ = Lagrangian(prep).evaluate(prices)
+    # lp_value is the LP with gains rounded up to the flow's scale (at most total flow / scale above it)
+    assert flow.lp_value - 1 <= value <= flow.lp_value + margin
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_fuzzed_small_instances(shape: str) -> None:
+    for seed in range(2):
+        instance = parse_instance(generate(SHAPES[shape], SCALES["small"], seed))
+        prep = prepare(instance)
+        flow = solve_flow(prep)
+        lag = lagrangian_bound(prep, flow, lower=0)
+        result = solve(instance, SolverSettings(time_limit=0.5, exact_pairs_limit=0, lns_pairs_limit=0))
+        assert result.stats.objective <= lag.bound <= flow.bound, (shape, seed)
+        assert result.stats.bound == min(lag.bound, flow.bound), (shape, seed)
