@@ -87,18 +87,24 @@ def baseline(prep: Prepared) -> IntArray:
     return greedy(prep, baseline_order(prep))
 
 
-def lp_order(prep: Prepared, flow: FlowSolution) -> IntArray:
-    """Needs the LP serves fully first, then by served fraction, then by priority per rupiah."""
+def lp_order(prep: Prepared, flow: FlowSolution, first: np.ndarray | None = None) -> IntArray:
+    """Needs the LP serves fully first, then by served fraction, then by priority per rupiah.
+
+    ``first`` (a mask over needs, e.g. the Lagrangian subproblem's choice, which respects every
+    household's cap exactly) puts those needs before all others, in the same order among themselves.
+    """
     rem = np.maximum(prep.remainder, 1)
     frac = flow.need_flow / rem
     density = prep.priority / rem
     idx = np.arange(prep.n_needs)
-    return np.lexsort((idx, -prep.priority, -density, -frac))
+    if first is None:
+        return np.lexsort((idx, -prep.priority, -density, -frac))
+    return np.lexsort((idx, -prep.priority, -density, -frac, ~first.astype(bool)))
 
 
-def lp_rounding(prep: Prepared, flow: FlowSolution) -> IntArray:
+def lp_rounding(prep: Prepared, flow: FlowSolution, first: np.ndarray | None = None) -> IntArray:
     budgets = [b.copy() for b in flow.class_offer_flow]
-    return greedy(prep, lp_order(prep, flow), budgets=budgets)
+    return greedy(prep, lp_order(prep, flow, first), budgets=budgets)
 
 
 def objective(prep: Prepared, assign: IntArray) -> int:

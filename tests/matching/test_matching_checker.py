@@ -69,7 +69,7 @@ def test_household_cap_breach_is_found_and_repaired() -> None:
     ]
 
 
-def _overfull_rounding(prep: Any, flow: Any) -> np.ndarray:
+def _overfull_rounding(prep: Any, flow: Any, first: Any = None) -> np.ndarray:
     """A broken rounding: every candidate need to its first eligible offer, room or not."""
     return np.array([prep.class_offers[c][0] if c >= 0 else -1 for c in prep.cls.tolist()], dtype=np.int64)
 
