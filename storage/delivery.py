@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from piccolo.querystring import QueryString
+
 from marketplace.approval import ApprovalRefused, end_of_period
 from marketplace.audit import AuditEvent
 from marketplace.delivery import (
@@ -57,18 +59,38 @@ class NotFound(LookupError):
     """Absent, or not the caller's: the same answer for both."""
 
 
+DUE_OVERDUE = "overdue"
+DUE_WEEK = "week"
+DUE_CHOICES = (DUE_WEEK, DUE_OVERDUE)
+
+
 @dataclass(frozen=True, slots=True)
 class HouseholdFilter:
     search: str = ""
     kelurahan: str = ""
     kind: str = ""
     status: str = ""
+    due: str = ""
+    """``week``: not yet delivered and due by the end of this week (Sunday), overdue ones included;
+    ``overdue``: not yet delivered and past its due date."""
+
+
+def week_end(today: date) -> date:
+    """The Sunday that ends ``today``'s week (Monday to Sunday, as in Indonesia)."""
+    return today + timedelta(days=6 - today.weekday())
 
 
 # --- the LKS's households --------------------------------------------------------------------------
+# The due date is ``Allocation.deliver_by``: set when Dinsos approves the allocation (the last day of the
+# round's period, ``marketplace.approval.end_of_period``), and the same date the LKS is told in its
+# notification, the command center counts late deliveries against, and the Excel/PDF list prints.
 
-def _scope(lks_id: int, f: HouseholdFilter) -> Any:
+def _scope(lks_id: int, f: HouseholdFilter, today: date) -> Any:
     cond: Any = (Allocation.lks == lks_id) & Allocation.status.is_in(ASSIGNED)
+    if f.due == DUE_OVERDUE:
+        cond = cond & (Allocation.status == AllocationStatus.APPROVED) & (Allocation.deliver_by < today)
+    elif f.due == DUE_WEEK:
+        cond = cond & (Allocation.status == AllocationStatus.APPROVED) & (Allocation.deliver_by <= week_end(today))
     if f.kelurahan:
         cond = cond & (Allocation.need._.household._.kelurahan_code == f.kelurahan)
     if f.kind:
@@ -83,11 +105,13 @@ def _scope(lks_id: int, f: HouseholdFilter) -> Any:
     return cond
 
 
-async def assigned_households(lks_id: int, f: HouseholdFilter, page: int | None = 1
+async def assigned_households(lks_id: int, f: HouseholdFilter, page: int | None = 1, today: date | None = None
                               ) -> tuple[list[dict[str, Any]], int]:
     """The households matched to this LKS (approved allocations and later), with what to deliver and by
-    when; NIK masked. ``page=None`` returns every row (for the Excel and PDF downloads)."""
-    where = _scope(lks_id, f)
+    when; NIK masked. Overdue deliveries first, then the ones still to deliver by due date, then those
+    already delivered (latest due first). ``page=None`` returns every row (for the Excel and PDF downloads)."""
+    today = today or date.today()
+    where = _scope(lks_id, f, today)
     total = await count_rows(Allocation, where)
     query = (
         Allocation.select(
@@ -103,7 +127,12 @@ async def assigned_households(lks_id: int, f: HouseholdFilter, page: int | None 
             Allocation.need._.household._.phone.as_alias("phone"),
         )
         .where(where)
-        .order_by(Allocation.deliver_by)
+        .order_by(QueryString(
+            "CASE WHEN allocation.status <> {} THEN 2 WHEN allocation.deliver_by < {} THEN 0 ELSE 1 END",
+            AllocationStatus.APPROVED.value, today))
+        .order_by(QueryString(  # to deliver: soonest first; delivered: most recent first
+            "CASE WHEN allocation.status = {} THEN allocation.deliver_by END", AllocationStatus.APPROVED.value))
+        .order_by(Allocation.deliver_by, ascending=False)
         .order_by(Allocation.id)
     )
     if page is not None:
@@ -124,6 +153,8 @@ async def assigned_households(lks_id: int, f: HouseholdFilter, page: int | None 
         r["nik_masked"] = mask(vault().decrypt(head["nik_cipher"])) if head else "-"
         r["kelurahan_name"] = names.get(r["kelurahan_code"], r["kelurahan_code"])
         r["deliver_by"] = r["deliver_by"] or end_of_period(r["period"])
+        r["overdue"] = r["status"] == AllocationStatus.APPROVED and r["deliver_by"] < today
+        r["days_left"] = (r["deliver_by"] - today).days
         unit_value = int(r["unit_value"] or 0)
         r["units"] = -(-int(r["amount"]) // unit_value) if r["is_goods"] and unit_value else None
     return rows, total

@@ -57,11 +57,13 @@ SEARCH_WORDS = ("q",)
 def _filters(params: Any) -> delivery.HouseholdFilter:
     kind = str(params.get("kind", "") or "")
     status = str(params.get("status", "") or "")
+    due = str(params.get("due", "") or "")
     return delivery.HouseholdFilter(
         search=str(params.get("q", "") or "").strip()[:80],
         kelurahan=str(params.get("kelurahan", "") or "")[:16],
         kind=kind if kind in KIND_LABELS else "",
         status=status if status in delivery.ASSIGNED else "",
+        due=due if due in delivery.DUE_CHOICES else "",
     )
 
 
@@ -76,6 +78,14 @@ def _what(row: dict[str, Any]) -> str:
     return f"{kind}: {rupiah(row['amount'])}"
 
 
+def _tel(phone: str | None) -> str:
+    """A ``tel:`` target from a typed phone number (``0812-3456 789`` → ``08123456789``); empty when the
+    number has too few digits to call."""
+    text = str(phone or "").strip()
+    digits = "".join(c for c in text if c.isdigit())
+    return ("+" if text.startswith("+") else "") + digits if len(digits) >= 6 else ""
+
+
 # --- the LKS's households ---------------------------------------------------------------------------
 
 @get("/lks-saya/keluarga", opt=LKS, name="lks_households")
@@ -84,19 +94,25 @@ async def lks_households(request: Request[Any, Any, Any]) -> Template:
     assert user.lks_id is not None
     f = _search_filters(request)
     page_no = page_number(request)
-    rows, total = await delivery.assigned_households(user.lks_id, f, page_no)
+    today = date.today()
+    rows, total = await delivery.assigned_households(user.lks_id, f, page_no, today=today)
     await log_access(user, [r["household_id"] for r in rows], "lks: daftar keluarga dampingan")
-    query = searches.query_string(request, {"kelurahan": f.kelurahan, "kind": f.kind, "status": f.status})
+    filters = {"kelurahan": f.kelurahan, "kind": f.kind, "status": f.status, "due": f.due}
+    query = searches.query_string(request, filters)
+    due_links = {due: searches.query_string(request, {**filters, "due": due, "status": ""})
+                 for due in ("", *delivery.DUE_CHOICES)}
     pages = max((total + delivery.PAGE_SIZE - 1) // delivery.PAGE_SIZE, 1)
     return await page(request, "delivery/households.html", rows=rows, total=total, f=f, page_no=page_no,
-                      pages=pages, query=query, kelurahan=await delivery.kelurahan_choices(user.lks_id),
-                      status_labels=STATUS_LABELS, what=_what)
+                      pages=pages, query=query, due_links=due_links,
+                      kelurahan=await delivery.kelurahan_choices(user.lks_id), status_labels=STATUS_LABELS,
+                      what=_what, tel=_tel, week_end=delivery.week_end(today))
 
 
 @post("/lks-saya/keluarga", opt=LKS, name="lks_households_search")
 async def lks_households_search(request: Request[Any, Any, Any]) -> Redirect:
     """Names and addresses are searched by POST, never in a URL (``portal.web.searches``)."""
-    return await searches.redirect(request, "/lks-saya/keluarga", SEARCH_WORDS, ("kelurahan", "kind", "status"))
+    return await searches.redirect(request, "/lks-saya/keluarga", SEARCH_WORDS,
+                                   ("kelurahan", "kind", "status", "due"))
 
 
 COLUMNS = ["No", "Kepala keluarga", "NIK (disamarkan)", "Alamat", "RT", "RW", "Kelurahan", "Telepon",
@@ -205,7 +221,15 @@ async def _allocation_page(request: Request[Any, Any, Any], allocation_id: int, 
     return await page(request, "delivery/allocation.html", status_code=status_code, alloc=alloc,
                       household=household, photos=photos, errors=errors or {}, form=form or {},
                       today=date.today().isoformat(), max_photos=MAX_PHOTOS,
-                      max_mb=MAX_PHOTO_BYTES // (1024 * 1024), status_labels=STATUS_LABELS, what=_what)
+                      max_mb=MAX_PHOTO_BYTES // (1024 * 1024), status_labels=STATUS_LABELS, what=_what, tel=_tel,
+                      overdue=_days_overdue(alloc))
+
+
+def _days_overdue(alloc: dict[str, Any]) -> int:
+    """Days past the due date of an allocation not yet delivered; 0 when on time or delivered."""
+    if alloc["status"] != "approved":
+        return 0
+    return max((date.today() - alloc["deliver_by"]).days, 0)
 
 
 @get("/penyaluran/{allocation_id:int}", opt=LKS_OR_DINSOS, name="delivery_detail")
