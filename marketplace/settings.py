@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     smtp_port: int = 25
     smtp_from: str = "jitu@dinsos.bandung.go.id"
 
+    report_due_days: int = Field(default=10, ge=0, le=90)
+    """An LKS's periodic report is due this many days after its period (a month) ends."""
+    reminder_schedule: str = "0 1 * * *"
+    """Cron (UTC) of ``jitu worker``'s reminder run (``jitu reminders send``); empty: none."""
+
     api_rate_limit: int = Field(default=120, alias="JITU_API_RATE_LIMIT")
     """Requests per minute per API token."""
     household_cap: int = 2_000_000

@@ -545,6 +545,29 @@ class Notification(Table):
     link = Varchar(length=255, default="")
     created_at = Timestamptz(default=TimestamptzNow())
     read_at = Timestamptz(null=True, default=None)
+    kind = Varchar(length=24, default="", index=True)
+    """``marketplace.reminders.Kind`` for the kinds a person may switch off; empty: always shown."""
+
+
+class NotificationPreference(Table, tablename="notification_preference"):
+    """What one person chose to receive, per kind (``marketplace.reminders.KINDS``); no row: everything."""
+
+    id = Serial(primary_key=True)
+    account = ForeignKey(references=Account, index=True)
+    kind = Varchar(length=24)
+    portal = Boolean(default=True)
+    email = Boolean(default=True)
+
+
+class ReminderSent(Table, tablename="reminder_sent"):
+    """One row per reminder sent to one person: its unique key makes ``jitu reminders send`` idempotent."""
+
+    id = Serial(primary_key=True)
+    key = Varchar(length=200, unique=True)
+    account = ForeignKey(references=Account, index=True)
+    kind = Varchar(length=24)
+    created_at = Timestamptz(default=TimestamptzNow())
+    emailed_at = Timestamptz(null=True, default=None)
 
 
 class Referral(Table):
@@ -703,11 +726,35 @@ class LksInvite(Table, tablename="lks_invite"):
     revoked_at = Timestamptz(null=True, default=None)
 
 
+class LksReportPhoto(Table, tablename="lks_report_photo"):
+    """A photo of a periodic report: the re-encoded copy (no location or other metadata), like a delivery's."""
+
+    id = Serial(primary_key=True)
+    report = ForeignKey(references=LksReport, index=True)
+    object_key = Varchar(length=255)
+    content_type = Varchar(length=40)
+    size = BigInt()
+    width = Integer()
+    height = Integer()
+
+
+class ReportPolicy(Table, tablename="report_policy"):
+    """Dinsos's rule for periodic reports (one row): the grace period after the due date before an LKS's
+    new offers are paused, and the first period whose report is required. Edited at /admin/laporan-lks."""
+
+    id = Serial(primary_key=True)
+    grace_days = Integer(default=14)
+    first_period = Varchar(length=7)
+    updated_by = ForeignKey(references=Account, null=True, default=None)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
 ALL_TABLES: list[type[Table]] = [
     Region, Lks, Office, Account, WebSession, AuditEvent, AuditHead, DataAccess, Household, Member,
     ServiceRequest, Need, NeedEvent, EvidenceFile, GovernmentProgram, GovernmentAid, LksDocument,
     Offer, Campaign, Donor, Donation, StripeEvent, MatchingRound, Allocation, UnmatchedNeed,
     LedgerEntry, Delivery, DeliveryPhoto, Notification, Job, ImpactSnapshot, LksReport, Referral, ReferralEvent,
     ApiToken, DuplicateDismissal, Complaint, ComplaintEvent, ComplaintFile, AccountSession, LoginThrottle,
-    AccountTotp, RecoveryCode, KeyRotation, LksMember, LksInvite,
+    AccountTotp, RecoveryCode, KeyRotation, LksMember, LksInvite, LksReportPhoto, ReportPolicy,
+    NotificationPreference, ReminderSent,
 ]
