@@ -1,4 +1,5 @@
-"""Offers: create, publish (only a verified LKS, within its funds), close, and commit capacity."""
+"""Offers: create, publish (only a verified LKS, within its funds, not paused for overdue reports), close,
+and commit capacity."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from marketplace.offers import (
     transition,
 )
 from storage import ledger
+from storage.lks_reports.deadlines import check_offers_allowed
 from storage.tables import Lks, Offer
 from storage.uow import unit_of_work
 
@@ -30,6 +32,7 @@ async def create_offer(lks_id: int, data: OfferInput, actor: str) -> int:
     async with unit_of_work() as uow:
         if not await Lks.exists().where(Lks.id == lks_id):
             raise OfferNotFound(lks_id)
+        await check_offers_allowed(lks_id)
         rows = await Offer.insert(Offer(
             lks=lks_id, title=data.title, period=data.period, kind=data.kind, is_goods=data.is_goods,
             unit=data.unit, unit_value=data.unit_value, capacity=data.capacity, remaining=data.capacity,
@@ -79,6 +82,7 @@ async def publish_offer(offer_id: int, lks_id: int, actor: str) -> None:
         lks = await Lks.select(Lks.status, Lks.annual_budget).where(Lks.id == lks_id).first()
         assert lks is not None
         may_publish(lks["status"])
+        await check_offers_allowed(lks_id)
         new_status = transition(offer["status"], "publish")
         if not offer["is_goods"]:
             check_fund_offer(offer["remaining"], await ledger.balance(lks_id), int(lks["annual_budget"]),

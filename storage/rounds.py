@@ -67,7 +67,11 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
 
 
 async def load_records(period: str) -> tuple[list[NeedRecord], list[OfferRecord], list[AidRecord], dict[int, str]]:
-    """Verified needs not yet served, published offers of verified LKS with room left, aid of the period."""
+    """Verified needs not yet served, published offers of verified LKS with room left (but none of an LKS
+    paused for overdue reports, ``storage.lks_reports.deadlines``), aid of the period."""
+    from storage.lks_reports.deadlines import paused_lks_ids
+
+    paused = await paused_lks_ids()
     other_period_proposals = {
         row["need"] for row in await Allocation.select(Allocation.need).where(
             (Allocation.status == "proposed") & (Allocation.round.period != period)
@@ -90,7 +94,7 @@ async def load_records(period: str) -> tuple[list[NeedRecord], list[OfferRecord]
         OfferRecord(r["id"], r["lks"], r["kind"], int(r["remaining"]), int(r["unit_value"]) if r["is_goods"] else 0,
                     tuple(_list(r["areas"])), tuple(int(p) for p in _list(r["ppks"])),
                     int(r["max_per_need"]) if r["max_per_need"] is not None else None)
-        for r in offer_rows
+        for r in offer_rows if r["lks"] not in paused
     ]
     aid_rows = await GovernmentAid.select(
         GovernmentAid.household, GovernmentAid.kind, GovernmentAid.program.code.as_alias("program"),
