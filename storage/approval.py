@@ -32,6 +32,7 @@ from marketplace.approval import (
 from marketplace.audit import AuditEvent
 from marketplace.money import rupiah
 from marketplace.needs import NeedError
+from marketplace.reminders import Kind
 from marketplace.settings import Settings, get_settings
 from marketplace.vocabulary import KIND_LABELS, AllocationStatus, NeedStatus
 from storage.registry import transition_need
@@ -43,6 +44,7 @@ from storage.tables import (
     Lks,
     MatchingRound,
     Notification,
+    NotificationPreference,
     Offer,
 )
 from storage.uow import unit_of_work
@@ -233,7 +235,8 @@ async def approve(allocation_id: int, actor: str, decided_by: int | None = None,
         what = f"{units} {a['unit'] or 'unit'}" if a["is_goods"] else rupiah(facts.amount)
         message = (f"Alokasi #{allocation_id} disetujui: {kind.lower()} {what}, "
                    f"salurkan paling lambat {deliver_by:%d-%m-%Y}.")
-        await Notification.insert(Notification(lks=int(a["lks"]), message=message, link="/lks-saya/keluarga"))
+        await Notification.insert(Notification(lks=int(a["lks"]), message=message, link="/lks-saya/keluarga",
+                                               kind=Kind.DECISION))
         await uow.record(AuditEvent(actor, "allocation.approve", "allocation", str(allocation_id),
                                     {"status": a["status"]},
                                     {"status": "approved", "amount": facts.amount, "offer": a["offer"],
@@ -338,11 +341,14 @@ def build_lks_email(to: list[str], lks_name: str, message: str, settings: Settin
 
 async def lks_recipients(lks_id: int) -> tuple[str, list[str]]:
     lks = await Lks.select(Lks.name, Lks.email).where(Lks.id == lks_id).first()
-    staff = await Account.select(Account.email).where(
+    staff = await Account.select(Account.id, Account.email).where(
         (Account.lks == lks_id) & (Account.active == True) & (Account.email != "")  # noqa: E712
     )
+    declined = {int(r["account"]) for r in await NotificationPreference.select(NotificationPreference.account).where(
+        NotificationPreference.account.is_in([int(s["id"]) for s in staff] or [0])
+        & (NotificationPreference.kind == Kind.DECISION) & (NotificationPreference.email == False))}  # noqa: E712
     emails = [lks["email"]] if lks and lks["email"] else []
-    emails += [s["email"] for s in staff if s["email"] not in emails]
+    emails += [s["email"] for s in staff if s["email"] not in emails and int(s["id"]) not in declined]
     return (lks["name"] if lks else ""), emails
 
 

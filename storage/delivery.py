@@ -30,6 +30,7 @@ from marketplace.delivery import (
 )
 from marketplace.identity import mask
 from marketplace.ports import ObjectStore
+from marketplace.reminders import Kind
 from marketplace.vocabulary import AllocationStatus, NeedStatus, Role
 from storage.accounts import CurrentUser
 from storage.approval import move_need
@@ -306,7 +307,7 @@ async def decide_delivery(delivery_id: int, action: str, reason: str, actor: str
         else:
             await Notification.insert(Notification(
                 lks=int(row["lks"]), message=f"Penyaluran alokasi #{row['allocation']} disanggah Dinas Sosial: {clean}",
-                link=f"/penyaluran/{row['allocation']}"))
+                link=f"/penyaluran/{row['allocation']}", kind=Kind.DECISION))
         await uow.record(AuditEvent(actor, f"delivery.{action}", "delivery", str(delivery_id),
                                     {"status": row["status"]}, {"status": new_status, "reason": clean}))
     return new_status

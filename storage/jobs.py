@@ -212,6 +212,11 @@ async def _scheduled_round(ctx: Context) -> None:
     await SaqQueue(ctx["worker"].queue).enqueue("match.round", {"period": current_period(), "actor": "jadwal"})
 
 
+async def _scheduled_reminders(ctx: Context) -> None:
+    """The reminder run (``REMINDER_SCHEDULE``), as an ordinary job; sending twice sends nothing new."""
+    await SaqQueue(ctx["worker"].queue).enqueue("reminders.send", {"actor": "jadwal"})
+
+
 async def _worker_startup(ctx: Context) -> None:
     from piccolo.engine import engine_finder
 
@@ -250,6 +255,8 @@ def make_worker(settings: Settings | None = None, queue: Any = None) -> Any:
     settings = settings or get_settings()
     cron = [CronJob(function=_scheduled_round, cron=settings.round_schedule, timeout=300)] if (
         settings.round_schedule) else []
+    if settings.reminder_schedule:
+        cron.append(CronJob(function=_scheduled_reminders, cron=settings.reminder_schedule, timeout=300))
     return Worker(queue or make_saq_queue(settings), [(TASK, _run_task)], concurrency=settings.job_concurrency,
                   cron_jobs=cron, startup=_worker_startup, shutdown=_worker_shutdown,
                   timers=cast("PartialTimersDict", {"sweep": settings.job_sweep, "schedule": 5}),

@@ -20,15 +20,17 @@ def worker() -> None:
     if not settings.redis_url:
         click.echo("REDIS_URL belum diatur: tanpa Redis, pekerjaan berjalan di dalam proses portal.", err=True)
         sys.exit(2)
-    if settings.round_schedule:
-        from croniter import croniter
+    from croniter import croniter
 
-        if not croniter.is_valid(settings.round_schedule):
-            click.echo(f"ROUND_SCHEDULE '{settings.round_schedule}' bukan ekspresi cron yang sah "
-                       "(contoh: '0 1 1 * *', tanggal 1 pukul 01.00 UTC).", err=True)
+    for name, value, example in (("ROUND_SCHEDULE", settings.round_schedule, "'0 1 1 * *', tanggal 1 pukul 01.00"),
+                                 ("REMINDER_SCHEDULE", settings.reminder_schedule, "'0 1 * * *', tiap hari 01.00")):
+        if value and not croniter.is_valid(value):
+            click.echo(f"{name} '{value}' bukan ekspresi cron yang sah (contoh: {example} UTC).", err=True)
             sys.exit(2)
     load_handlers()
     schedule = f"; ronde otomatis terjadwal '{settings.round_schedule}' (UTC)" if settings.round_schedule else ""
+    if settings.reminder_schedule:
+        schedule += f"; pengingat terjadwal '{settings.reminder_schedule}' (UTC)"
     click.echo(f"Pekerja siap pada antrean '{settings.job_queue}'{schedule}; menunggu pekerjaan…")
     asyncio.run(jobs.work())
 

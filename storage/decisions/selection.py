@@ -40,6 +40,7 @@ from marketplace.audit import AuditEvent
 from marketplace.ledger import Entry, allocation_out
 from marketplace.money import rupiah
 from marketplace.needs import check_transition, public_note
+from marketplace.reminders import Kind
 from marketplace.settings import Settings, get_settings
 from marketplace.vocabulary import AllocationStatus, NeedStatus
 from storage import setwise
@@ -240,7 +241,7 @@ async def _notify(run: str, round_id: int, tally: Tally, lks_ids: set[int], deli
         updated = await Notification.update({Notification.message: message, Notification.read_at: None}).where(
             (Notification.lks == lks_id) & (Notification.link == link)).returning(Notification.id)
         if not updated:
-            await Notification.insert(Notification(lks=lks_id, message=message, link=link))
+            await Notification.insert(Notification(lks=lks_id, message=message, link=link, kind=Kind.DECISION))
 
 
 async def _approve_batch(sel: Selection, period: str, after_id: int, run: str, tally: Tally, actor: str,

@@ -171,9 +171,13 @@ async def test_the_monthly_round_can_be_scheduled(db):
 
     from storage.jobs import make_worker
 
-    worker = make_worker(_settings(round_schedule="0 1 1 * *"))
+    worker = make_worker(_settings(round_schedule="0 1 1 * *", reminder_schedule=""))
     assert [job.cron for job in worker.cron_jobs] == ["0 1 1 * *"]
     assert croniter.is_valid("0 1 1 * *")
-    assert make_worker(_settings()).cron_jobs == []
+    assert make_worker(_settings(reminder_schedule="")).cron_jobs == []
+    # the daily reminder run is scheduled by default (REMINDER_SCHEDULE), beside the round when both are set
+    both = make_worker(_settings(round_schedule="0 1 1 * *"))
+    assert [job.cron for job in both.cron_jobs] == ["0 1 1 * *", "0 1 * * *"]
+    assert [job.function.__name__ for job in both.cron_jobs] == ["_scheduled_round", "_scheduled_reminders"]
     with pytest.raises(ValueError):
         make_worker(_settings(round_schedule="tiap bulan"))
