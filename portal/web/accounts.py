@@ -19,7 +19,8 @@ from storage import logins
 from storage.accounts import find_by_username
 from storage.counting import count_rows
 from storage.logins import second_factor
-from storage.tables import Account, Allocation, Donation, Household, Lks, Need, Notification
+from storage.reminders import notifications_for
+from storage.tables import Account, Allocation, Donation, Household, Lks, Need
 from storage.uow import unit_of_work
 
 # Compared against when the username is unknown, so both paths take as long (no user enumeration).
@@ -140,10 +141,7 @@ async def home(request: Request[Any, Any, Any]) -> Template:
             Allocation, (Allocation.lks == user.lks_id) & (Allocation.status.is_in(["delivered", "confirmed"])))
     elif user.role == Role.DONOR:
         figures["donations"] = await count_rows(Donation, Donation.donor.account == user.id)
-    addressed: Any = Notification.account == user.id
-    if user.lks_id:
-        addressed = addressed | (Notification.lks == user.lks_id)
-    notifications = await Notification.select().where(addressed).order_by(Notification.id, ascending=False).limit(5)
+    notifications, _total = await notifications_for(user.id, user.lks_id, 1, 5)
     return await page(request, "home.html", figures=figures, notifications=notifications,
                       menu=menu.for_user(request.app, user))
 

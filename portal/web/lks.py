@@ -162,11 +162,14 @@ async def lks_track_record(lks_id: int) -> dict[str, Any]:
     """The public track record (issue 11): suppressed figures from the impact snapshot, approved reports."""
     from storage.impact.figures import fig_from
     from storage.impact.snapshot import figures
-    from storage.lks_reports import reports_of
+    from storage.lks_reports import photo_links, reports_of
+    from storage.objects import make_object_store
 
     track = (await figures("public"))["track"].get(str(lks_id), {})
+    reports = await reports_of(lks_id, approved_only=True, limit=6)
     return {"track": {**track, **{k: fig_from(track.get(k)) for k in ("confirmed", "pending", "disputed")}},
-            "lks_reports": await reports_of(lks_id, approved_only=True, limit=6)}
+            "lks_reports": reports,
+            "report_photos": await photo_links([int(r["id"]) for r in reports], make_object_store())}
 
 
 @get("/lks", opt=PUBLIC)

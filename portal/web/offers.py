@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 
 from marketplace import regions
 from marketplace.lks import LksError
+from marketplace.lks_reports import OffersPaused
 from marketplace.lks_team import OFFERS
 from marketplace.offers import OfferError, OfferInvalid, parse_offer
 from marketplace.vocabulary import KIND_LABELS, Role
@@ -21,6 +22,7 @@ from portal.web.where_needed import staff_context
 from storage import lks as lks_store
 from storage import offers as offer_store
 from storage.accounts import CurrentUser
+from storage.lks_reports.deadlines import standing_of
 
 menu.add("/lks-saya/penawaran", "Penawaran bantuan", Role.LKS_STAFF)
 STAFF = roles(Role.LKS_STAFF, right=OFFERS)
@@ -49,7 +51,9 @@ def _form_context(**extra: Any) -> dict[str, Any]:
 async def offer_list(request: Request[Any, Any, Any]) -> Template:
     _user, lks = await staff_lks(request)
     rows = await offer_store.offers_of(lks["id"])
-    return await page(request, "offers/list.html", lks=lks, rows=rows)
+    state = await standing_of(lks["id"])
+    return await page(request, "offers/list.html", lks=lks, rows=rows,
+                      paused=state.pause_message() if state.paused else "")
 
 
 @get("/lks-saya/penawaran/baru", opt=STAFF)
@@ -72,7 +76,13 @@ async def offer_create(request: Request[Any, Any, Any]) -> Template | Redirect:
         return await page(request, "offers/form.html", status_code=400,
                           **_form_context(lks=lks, errors=exc.errors, values=values, areas=areas, ppks=ppks),
                           **await staff_context(language_of(request)))
-    offer_id = await offer_store.create_offer(lks["id"], data, user.username)
+    try:
+        offer_id = await offer_store.create_offer(lks["id"], data, user.username)
+    except OffersPaused as exc:
+        values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
+        return await page(request, "offers/form.html", status_code=400,
+                          **_form_context(lks=lks, errors={"form": str(exc)}, values=values, areas=areas, ppks=ppks),
+                          **await staff_context(language_of(request)))
     return Redirect(path=f"/lks-saya/penawaran/{offer_id}")
 
 
@@ -94,7 +104,7 @@ async def offer_publish(request: Request[Any, Any, Any], offer_id: FromPath[int]
     await _own_offer(user, offer_id)
     try:
         await offer_store.publish_offer(offer_id, user.lks_id or 0, user.username)
-    except (OfferError, LksError) as exc:
+    except (OfferError, LksError, OffersPaused) as exc:
         return await _detail(request, offer_id, str(exc), 400)
     return Redirect(path=f"/lks-saya/penawaran/{offer_id}")
 

@@ -114,7 +114,7 @@ async def approved_reports(lks_ids: set[int]) -> dict[tuple[int, str], dict[str,
     """The LKS's approved periodic reports, by (LKS, period): what donors are told the LKS did."""
     if not lks_ids:
         return {}
-    rows = await LksReport.select(LksReport.lks, LksReport.period, LksReport.delivered_summary,
+    rows = await LksReport.select(LksReport.id, LksReport.lks, LksReport.period, LksReport.delivered_summary,
                                   LksReport.not_delivered, LksReport.fund_balance).where(
         LksReport.lks.is_in(sorted(lks_ids)) & (LksReport.status == "approved"))
     return {(int(r["lks"]), r["period"]): r for r in rows}

@@ -98,7 +98,7 @@ async def test_lks_periodic_report_submitted_approved_and_public(client) -> None
     await login(client, "pelapor")
     await client.get("/lks-saya/laporan")
     fields = {"period": "2026-10", "delivered_summary": "12 paket sembako tersalurkan.",
-              "not_delivered": "2 keluarga pindah alamat.", "_csrf_token": csrf(client)}
+              "not_delivered": "2 keluarga pindah alamat.", "fund_balance_seen": "0", "_csrf_token": csrf(client)}
     missing = await client.post("/lks-saya/laporan", data=fields)
     assert missing.status_code == 400 and "saldo" in missing.text.lower()
     assert await LksReport.count() == 0

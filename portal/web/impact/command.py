@@ -63,7 +63,11 @@ async def _work_in_progress() -> dict[str, Any]:
         "SELECT a.round AS round, r.period AS period, COUNT(*) AS n FROM allocation a "
         "JOIN matching_round r ON r.id = a.round WHERE a.status = 'proposed' GROUP BY a.round, r.period "
         "ORDER BY a.round DESC LIMIT 10")
+    from storage.lks_reports.deadlines import overdue_lks
+
+    late_reports = await overdue_lks()
     return {
+        "reports_late": len(late_reports), "reports_paused": sum(1 for x in late_reports if x.paused),
         "overdue": overdue, "overdue_total": sum(int(r["n"]) for r in overdue),
         "rounds": rounds, "proposed": proposed,
         "disputed": await Delivery.count().where(Delivery.status == "disputed"),

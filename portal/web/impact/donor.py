@@ -22,6 +22,8 @@ from portal.web.impact.views import kind_label, month_label
 from storage.impact.donor import TracedGift, approved_reports, donor_gifts
 from storage.impact.figures import fig_from
 from storage.impact.snapshot import figures
+from storage.lks_reports import photo_links as report_photo_links
+from storage.objects import make_object_store
 
 DONOR = roles(Role.DONOR)
 menu.add("/donasi-saya/dampak", "Dampak donasi saya", Role.DONOR)
@@ -70,7 +72,9 @@ async def _impact(request: Request[Any, Any, Any]) -> tuple[list[dict[str, Any]]
 async def my_impact(request: Request[Any, Any, Any]) -> Template:
     rows, summary = await _impact(request)
     years = sorted({r["gift"].received[:4] for r in rows}, reverse=True)
-    return await page(request, "impact/donor.html", rows=rows, summary=summary, years=years)
+    report_ids = {int(p["report"]["id"]) for r in rows for p in r.get("periods", []) if p.get("report")}
+    photos = await report_photo_links(sorted(report_ids), make_object_store())
+    return await page(request, "impact/donor.html", rows=rows, summary=summary, years=years, report_photos=photos)
 
 
 def _latin1(text: str) -> str:
