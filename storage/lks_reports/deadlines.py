@@ -25,6 +25,12 @@ def _day(value: Any) -> date | None:
     return value if isinstance(value, date) else None
 
 
+def _verified_on(value: Any) -> date:
+    """A verified LKS without a verification time (imported, or verified before it was kept) reports from
+    the policy's first period."""
+    return _day(value) or date(2000, 1, 1)
+
+
 def today() -> date:
     return datetime.now(UTC).date()
 
@@ -74,7 +80,7 @@ async def standing_of(lks_id: int, on: date | None = None) -> Standing:
     if lks is None or lks["status"] != LksStatus.VERIFIED:
         return Standing(())
     reports = (await _reports_by_lks([lks_id], rule.first_period)).get(lks_id, {})
-    return standing(rule, _day(lks["verified_at"]), reports, on or today())
+    return standing(rule, _verified_on(lks["verified_at"]), reports, on or today())
 
 
 async def check_offers_allowed(lks_id: int) -> None:
@@ -102,7 +108,7 @@ async def all_standings(on: date | None = None) -> list[LateLks]:
     reports = await _reports_by_lks(None, rule.first_period)
     out = []
     for row in lks_rows:
-        state = standing(rule, _day(row["verified_at"]), reports.get(int(row["id"]), {}), day)
+        state = standing(rule, _verified_on(row["verified_at"]), reports.get(int(row["id"]), {}), day)
         if state.missing:
             out.append(LateLks(int(row["id"]), row["name"], state.missing))
     return out

@@ -124,3 +124,11 @@ async def test_report_photos_are_checked_re_encoded_and_stored(db):
         await lks_reports.submit_with_photos(lks_id, None, {**fields, "period": "2026-09", "fund_balance_seen": "5"},
                                              [], store, "staf")
     assert await LksReport.count() == 1 and await LksReportPhoto.count() == 2
+
+
+async def test_a_verified_lks_without_a_verification_time_reports_from_the_first_period(db):
+    late = await late_lks()
+    undated = await f.lks("Yayasan Lama")  # verified, verified_at empty (imported)
+    assert (await deadlines.standing_of(undated)).paused
+    assert await deadlines.paused_lks_ids() == {late, undated}
+    assert (await deadlines.standing_of(await f.lks("Yayasan Baru", status="applied"))).missing == ()
