@@ -24,6 +24,7 @@ from piccolo.query.functions.aggregate import Count
 
 from marketplace.audit import AuditEvent
 from marketplace.lks_reports import ReportStatus
+from marketplace.lks_team import DELIVERIES, LEDGER
 from marketplace.reminders import (
     DUE_SOON_DAYS,
     KINDS,
@@ -41,7 +42,15 @@ from marketplace.settings import Settings, get_settings
 from marketplace.vocabulary import AllocationStatus, Role
 from storage.jobs import job_handler
 from storage.lks_reports.deadlines import all_standings, today
-from storage.tables import Account, Allocation, LksReport, Notification, NotificationPreference, ReminderSent
+from storage.tables import (
+    Account,
+    Allocation,
+    LksMember,
+    LksReport,
+    Notification,
+    NotificationPreference,
+    ReminderSent,
+)
 from storage.uow import unit_of_work
 
 log = logging.getLogger("jitu.reminders")
@@ -91,15 +100,19 @@ class Person:
     email: str
 
 
-async def lks_staff(lks_ids: Iterable[int]) -> dict[int, list[Person]]:
+async def lks_staff(lks_ids: Iterable[int], right: str) -> dict[int, list[Person]]:
+    """Active staff of these LKS who hold ``right`` in their team (``marketplace.lks_team``): delivery
+    reminders go to those who record deliveries, report ones to those who may see the ledger."""
     ids = sorted(set(lks_ids))
     out: dict[int, list[Person]] = {i: [] for i in ids}
     if ids:
-        rows = await Account.select(Account.id, Account.lks, Account.email).where(
-            Account.lks.is_in(ids) & (Account.role == Role.LKS_STAFF) & (Account.active == True)  # noqa: E712
-        ).order_by(Account.id)
+        rows = await LksMember.select(LksMember.account, LksMember.lks, LksMember.account.email.as_alias("email")
+                                      ).where(
+            LksMember.lks.is_in(ids) & (getattr(LksMember, right) == True)  # noqa: E712
+            & (LksMember.account.role == Role.LKS_STAFF) & (LksMember.account.active == True)  # noqa: E712
+        ).order_by(LksMember.account)
         for r in rows:
-            out[int(r["lks"])].append(Person(int(r["id"]), r["email"] or ""))
+            out[int(r["lks"])].append(Person(int(r["account"]), r["email"] or ""))
     return out
 
 
@@ -207,7 +220,7 @@ async def delivery_reminders(on: date) -> list[Reminder]:
         (Allocation.status == AllocationStatus.APPROVED) & Allocation.deliver_by.is_not_null()
         & (Allocation.deliver_by <= on + timedelta(days=DUE_SOON_DAYS))
     ).group_by(Allocation.lks, Allocation.deliver_by)
-    staff = await lks_staff(int(r["lks"]) for r in rows)
+    staff = await lks_staff((int(r["lks"]) for r in rows), DELIVERIES)
     out = []
     for r in rows:
         deliver_by = r["deliver_by"] if isinstance(r["deliver_by"], date) else date.fromisoformat(str(r["deliver_by"]))
@@ -224,7 +237,7 @@ async def report_reminders(on: date) -> list[Reminder]:
     """Each missing report, once per stage (due, overdue, paused) to the LKS's staff; Dinsos is told once
     when an LKS's offers are paused."""
     late = await all_standings(on)
-    staff = await lks_staff(x.lks_id for x in late)
+    staff = await lks_staff((x.lks_id for x in late), LEDGER)
     admins = await dinsos_admins() if any(x.paused for x in late) else []
     out = []
     for x in late:
@@ -250,7 +263,7 @@ async def decision_reminders(report_ids: Sequence[int] | None = None, now: datet
         where = where & (LksReport.decided_at >= (now or datetime.now(UTC)) - DECISION_WINDOW)
     rows = await LksReport.select(LksReport.id, LksReport.lks, LksReport.period, LksReport.status,
                                   LksReport.decision_note, LksReport.decided_at).where(where)
-    staff = await lks_staff(int(r["lks"]) for r in rows)
+    staff = await lks_staff((int(r["lks"]) for r in rows), LEDGER)
     return [Reminder(Kind.DECISION,
                      reminder_key(Kind.DECISION, "lks_report", r["id"], r["status"],
                                   r["decided_at"].isoformat() if r["decided_at"] else ""),

@@ -178,3 +178,16 @@ async def test_jitu_reminders_send_twice_sends_once(client):
     assert "Laporan berkala yang jatuh tempo atau terlambat: 0 orang" not in first.output
     second = await asyncio.to_thread(runner.invoke, cli, ["reminders", "send"])
     assert second.exit_code == 0 and "Laporan berkala yang jatuh tempo atau terlambat: 0 orang" in second.output
+
+
+async def test_reports_need_the_ledger_right(client):
+    from storage.tables import LksMember
+
+    lks_id = await late_lks(months_ago=1)
+    await make_account("lks_staff", "staf-utama", lks_id=lks_id)
+    courier = await make_account("lks_staff", "staf-kurir", lks_id=lks_id)
+    await LksMember.update({LksMember.ledger: False}).where(LksMember.account == courier)
+    await login(client, "staf-kurir")
+    refused = await client.get("/lks-saya/laporan")
+    assert refused.status_code == 403
+    assert "/lks-saya/laporan" not in (await client.get("/beranda")).text

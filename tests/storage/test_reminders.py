@@ -163,3 +163,18 @@ async def test_the_reminder_run_is_a_job(db):
     assert job["status"] == "done", job["message"]
     result = job["result"] if isinstance(job["result"], dict) else json.loads(job["result"])
     assert result["notified"][Kind.DELIVERY_DUE] == 1
+
+
+async def test_reminders_follow_the_team_rights(db):
+    from storage.tables import LksMember
+
+    lks_id = await late_lks(months_ago=2)
+    await _staff(lks_id, "staf-admin", "")  # the first account: every right
+    courier = await _staff(lks_id, "staf-kurir", "")
+    await LksMember.update({LksMember.ledger: False, LksMember.offers: False}).where(LksMember.account == courier)
+    w = await build(1)
+    await Allocation.update({Allocation.lks: lks_id}).where(Allocation.id.is_in(w.allocations))
+    await _approved(w, datetime.now(UTC).date() + timedelta(days=1))
+    await reminders.send_due(settings=Settings(smtp_host=""))
+    kinds = {n["kind"] for n in await Notification.select().where(Notification.account == courier)}
+    assert kinds == {Kind.DELIVERY_DUE}  # the courier records deliveries; reports need the ledger right

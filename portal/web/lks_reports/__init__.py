@@ -15,6 +15,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from marketplace.lks_reports import MAX_PHOTOS, ReportError, ReportInvalid
+from marketplace.lks_team import LEDGER
 from marketplace.ports import STORE_DOWN_MESSAGE, ObjectStoreUnavailable
 from marketplace.vocabulary import Role
 from portal.auth import current_user, roles
@@ -27,7 +28,8 @@ from storage.lks_reports import deadlines
 from storage.objects import make_object_store
 from storage.reminders import send_report_decision
 
-STAFF = roles(Role.LKS_STAFF)
+STAFF = roles(Role.LKS_STAFF, right=LEDGER)
+"""Reporting confirms the fund balance: the staff who may see the ledger (``marketplace.lks_team``)."""
 DINSOS = roles(Role.DINSOS_ADMIN)
 MAX_ID = 2**31 - 1
 UPLOAD_LIMIT = (MAX_PHOTOS + 1) * MAX_PHOTO_BYTES
