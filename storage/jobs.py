@@ -38,6 +38,18 @@ log = logging.getLogger("jitu.jobs")
 TASK = "jitu.run_job"
 """The one SAQ function: it runs a ``job`` row by id; the row's kind picks the handler."""
 LOST_MESSAGE = "Pekerja latar berhenti di tengah pekerjaan"
+SWEEP_SETTLE = 2.0  # seconds a just-dequeued job is given to be marked active before a sweep takes it for lost
+# SAQ's sweep script (saq/queue/redis.py): take the sweep lock, then read the active list with each job
+_SWEEP_SCRIPT = """
+local id_jobs = {}
+if redis.call('EXISTS', KEYS[1]) == 0 then
+    redis.call('SETEX', KEYS[1], ARGV[1], 1)
+    for i, v in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
+        id_jobs[i] = {v, redis.call('GET', v)}
+    end
+end
+return id_jobs
+"""
 
 
 @dataclass
@@ -145,6 +157,54 @@ def _saq_queue_class() -> type[Any]:
         Every path that ends or re-queues a job goes through ``retry``/``finish``: a handler's time limit,
         a cancelled task, and the sweep of a job whose worker died (run by another, live worker).
         """
+
+        async def sweep(self, lock: int = 60, abort: float = 5.0) -> list[str]:
+            """SAQ's sweep, except for a job that was only just dequeued.
+
+            A worker moves a job to the active list first (BLMOVE) and marks it active a moment later; SAQ's
+            sweep takes any job in the active list that is not marked active for a lost one. A worker that
+            starts while jobs wait sweeps and dequeues at the same instant, so the job it was about to run
+            was aborted or run twice (seen in tests/storage/test_jobs.py, one start in five). Such a job is
+            read again after ``SWEEP_SETTLE`` seconds and swept only if it is still not active."""
+            id_jobs = await self._sweep_candidates(lock)
+            waiting = [job_id for job_id, job in id_jobs if job is not None and job.status != Status.ACTIVE]
+            if waiting:
+                await asyncio.sleep(SWEEP_SETTLE)
+                again = dict(zip(waiting, await self.redis.mget(waiting), strict=True))
+                id_jobs = [(job_id, self.deserialize(again[job_id]) if job_id in again else job)
+                           for job_id, job in id_jobs]
+                active = set(await self.redis.lrange(self._active, 0, -1))
+                id_jobs = [(job_id, job) for job_id, job in id_jobs if job_id in active]
+            swept = []
+            for job_id, job in id_jobs:
+                if job is None:
+                    swept.append(job_id)
+                    async with self.redis.pipeline(transaction=True) as pipe:
+                        pipe.lrem(self._active, 0, job_id.decode("utf-8"))
+                        pipe.zrem(self._incomplete, job_id)
+                        await pipe.execute()
+                    log.info("swept missing job %s", job_id)
+                    continue
+                if job.status == Status.ACTIVE and not job.stuck:
+                    continue
+                swept.append(job_id)
+                log.info("sweeping job %s", job.info())
+                await self.abort(job, error=self.swept_error_message)
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await job.refresh(abort)
+                if job.retryable:
+                    await self.retry(job, error=self.swept_error_message)
+                else:
+                    await self.finish(job, Status.ABORTED, error=self.swept_error_message)
+            return [job_id.decode("utf-8") for job_id in swept]
+
+        async def _sweep_candidates(self, lock: int) -> list[tuple[bytes, Any]]:
+            """The active list with each job, read atomically with the sweep lock taken (SAQ's own script: one
+            worker sweeps per ``lock`` seconds)."""
+            if not self._cleanup_script:
+                self._cleanup_script = self.redis.register_script(_SWEEP_SCRIPT)
+            id_jobs = await self._cleanup_script(keys=[self._sweep, self._active], args=[lock], client=self.redis)
+            return [(job_id, self.deserialize(job_bytes)) for job_id, job_bytes in id_jobs]
 
         async def retry(self, job: Any, error: str | None) -> None:
             job_id = _row_id(job)

@@ -39,5 +39,9 @@ async def halfway(ctx: JobContext) -> dict[str, int]:
 
 
 if __name__ == "__main__":
+    import faulthandler
+    import signal
+
+    faulthandler.register(signal.SIGUSR1)  # the test asks for every thread's stack when the worker seems stuck
     logging.basicConfig(level=logging.INFO)
     asyncio.run(work())

@@ -106,6 +106,51 @@ async def test_saq_queue_hands_jobs_to_a_worker(db):
         await _forget(settings)
 
 
+async def test_a_just_dequeued_job_is_not_swept_but_one_left_unmarked_is(db, monkeypatch):
+    """The sweep racing a dequeue: a job moved to the active list and marked active a moment later is
+    left alone (SAQ's own sweep aborted it); one never marked active (its worker died in between) is
+    taken for lost and re-queued."""
+    from saq import Status
+    from saq.utils import now
+
+    import storage.jobs
+
+    monkeypatch.setattr(storage.jobs, "SWEEP_SETTLE", 0.5)
+    settings = _settings()
+    queue = SaqQueue(settings=settings).queue
+    try:
+        await queue.connect()
+        first = await SaqQueue(queue, settings).enqueue("test.count", {"n": 1})
+        taken = await queue.dequeue(timeout=1)  # what a worker does first: onto the active list, still queued
+
+        async def mark_active_soon() -> None:
+            await asyncio.sleep(0.1)
+            taken.started, taken.attempts = now(), taken.attempts + 1  # as saq.Worker.process does
+            await taken.update(status=Status.ACTIVE)
+
+        marking = asyncio.create_task(mark_active_soon())
+        assert await queue.sweep(lock=1) == []
+        await marking
+        assert (await queue.job(f"jitu-job-{first}")).status == Status.ACTIVE
+        assert (await Job.select(Job.status).where(Job.id == first).first())["status"] == "queued"  # untouched
+
+        await queue.finish(taken, Status.COMPLETE)
+        second = await SaqQueue(queue, settings).enqueue("test.count", {"n": 2})
+        await queue.dequeue(timeout=1)  # and never marked active
+        await asyncio.sleep(1.1)  # the sweep lock of the first sweep expires
+        assert await queue.sweep(lock=1, abort=0.1) == [f"saq:job:{settings.job_queue}:jitu-job-{second}"]
+        row = await Job.select(Job.status, Job.message).where(Job.id == second).first()
+        assert row["status"] == "queued" and "berhenti di tengah" in row["message"]  # re-queued for a retry
+    finally:
+        await queue.disconnect()
+        await _forget(settings)
+
+
+def _worker_log() -> str:
+    path = Path(os.environ["JITU_VAR_DIR"] + "-worker.log")
+    return path.read_text(errors="replace")[-6000:] if path.exists() else "(no worker log)"
+
+
 def _start_worker(settings: Settings) -> subprocess.Popen:
     env = {**os.environ, "REDIS_URL": settings.redis_url, "JOB_QUEUE": settings.job_queue,
            "JOB_HEARTBEAT": str(settings.job_heartbeat), "JOB_SWEEP": str(settings.job_sweep),
@@ -122,12 +167,16 @@ async def _kill_mid_job(settings: Settings, tmp_path: Path) -> tuple[int, str]:
     process = _start_worker(settings)
     try:
         job_id = await SaqQueue(settings=settings).enqueue("test.halfway", {"marker": str(marker), "prefix": prefix})
-        for _ in range(1200):
-            if marker.exists():
-                break
-            assert process.poll() is None, "the worker process ended by itself"
+        # a deadline, not a count of sleeps: a fresh worker process imports the whole app first, which on a
+        # loaded two-core CI machine took over a minute once
+        deadline = asyncio.get_running_loop().time() + float(os.environ.get('JITU_TEST_WORKER_WAIT', 240))
+        while not marker.exists() and asyncio.get_running_loop().time() < deadline:
+            assert process.poll() is None, "the worker process ended by itself: " + _worker_log()
             await asyncio.sleep(0.05)
-        assert marker.exists(), "the worker never reached the middle of the job"
+        if not marker.exists() and process.poll() is None:
+            process.send_signal(signal.SIGUSR1)  # its stacks go to the worker log
+            await asyncio.sleep(1)
+        assert marker.exists(), "the worker never reached the middle of the job: " + _worker_log()
         assert (await Job.select(Job.status).where(Job.id == job_id).first())["status"] == "running"
     finally:
         process.send_signal(signal.SIGKILL)
