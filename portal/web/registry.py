@@ -15,7 +15,7 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
@@ -172,7 +172,7 @@ async def need_status(request: Request[Any, Any, Any], need_id: FromPath[int]) -
     except NeedError as exc:
         if household_id:
             return await _household_page(request, household_id, 400, error=str(exc))
-        raise
+        raise ClientException(detail=str(exc)) from exc  # 400 with the refusal, never a 500
     return Redirect(path=f"/registri/keluarga/{household_id}" if household_id else "/registri/kebutuhan")
 
 

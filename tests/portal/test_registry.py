@@ -147,6 +147,9 @@ async def test_assessment_form_then_verification_by_dinsos_only(client, tmp_path
     refused = await client.post(f"/registri/kebutuhan/{need['id']}/status", data={
         "to": "verified", "household_id": str(hid), "_csrf_token": csrf(client)})
     assert refused.status_code == 400 and "tidak berhak" in refused.text
+    # posted from the needs list (no household): the same refusal as a 400 page, never a 500
+    bare = await client.post(f"/registri/kebutuhan/{need['id']}/status", data={"_csrf_token": csrf(client)})
+    assert bare.status_code == 400 and "tidak berhak" in bare.text
     await make_account("dinsos_admin", "admin")
     await login(client, "admin")
     await client.get("/registri/kebutuhan?status=assessed")
