@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from piccolo.engine import engine_finder
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from marketplace.audit import (
     GENESIS,
@@ -42,37 +43,59 @@ async def record(event: AuditEvent) -> int:
     return (await record_many([event]))[0]
 
 
-async def record_many(events: Sequence[AuditEvent]) -> list[int]:
-    """Append events in order with one lock, one head read and one multi-row insert (bulk decisions).
+INSERT_ROWS = 1000
+"""Events per INSERT statement: each row binds 11 parameters and PostgreSQL refuses a statement with more
+than 32,767 (one multi-row insert failed above 2,978 events); SQLite's limit is 32,766."""
 
-    On PostgreSQL an advisory transaction lock serialises appenders so the chain stays linear; SQLite
-    serialises writers by itself.
+
+async def record_many(events: Sequence[AuditEvent]) -> list[int]:
+    """Append events in order with one lock, one head read, inserts of ``INSERT_ROWS`` rows and one head
+    update (bulk decisions).
+
+    All of it runs in the caller's transaction (or in one of its own when there is none), so the chain
+    and its head move together or not at all. On PostgreSQL an advisory transaction lock serialises
+    appenders so the chain stays linear; SQLite serialises writers by itself.
     """
     if not events:
         return []
+    engine = engine_finder()
+    assert engine is not None, "PICCOLO_CONF names no engine"
+    if engine.transaction_exists():
+        return await _append(events)
+    # SQLite: IMMEDIATE takes the write lock before the head is read (as storage.uow does)
+    tx = (engine.transaction(transaction_type=TransactionType.immediate) if isinstance(engine, SQLiteEngine)
+          else engine.transaction())
+    async with tx:
+        return await _append(events)
+
+
+async def _append(events: Sequence[AuditEvent]) -> list[int]:
     if _is_postgres():
         await AuditRow.raw("SELECT pg_advisory_xact_lock({})", _LOCK_ID)
     head = await AuditHead.select().where(AuditHead.id == 1).first()
     prev_id, prev_hash = (head["last_id"], head["last_hash"]) if head else (0, GENESIS)
     active = vault().active
     key = active.audit_key
-    rows: list[AuditRow] = []
-    for event in events:
-        occurred_at = event.occurred_at or datetime.now(UTC)
-        prev_id += 1
-        digest = chain_hash(key, prev_hash, canonical(prev_id, occurred_at, event))
-        rows.append(AuditRow(
-            id=prev_id, occurred_at=occurred_at, actor=event.actor, action=event.action, entity=event.entity,
-            entity_id=event.entity_id, before=_plain(event.before), after=_plain(event.after),
-            prev_hash=prev_hash, hash=digest, key_id=active.key_id,
-        ))
-        prev_hash = digest
-    await AuditRow.insert(*rows)
+    ids: list[int] = []
+    for start in range(0, len(events), INSERT_ROWS):
+        rows: list[AuditRow] = []
+        for event in events[start:start + INSERT_ROWS]:
+            occurred_at = event.occurred_at or datetime.now(UTC)
+            prev_id += 1
+            digest = chain_hash(key, prev_hash, canonical(prev_id, occurred_at, event))
+            rows.append(AuditRow(
+                id=prev_id, occurred_at=occurred_at, actor=event.actor, action=event.action, entity=event.entity,
+                entity_id=event.entity_id, before=_plain(event.before), after=_plain(event.after),
+                prev_hash=prev_hash, hash=digest, key_id=active.key_id,
+            ))
+            prev_hash = digest
+        await AuditRow.insert(*rows)
+        ids.extend(row.id for row in rows)
     if head:
         await AuditHead.update({AuditHead.last_id: prev_id, AuditHead.last_hash: prev_hash}).where(AuditHead.id == 1)
     else:
         await AuditHead.insert(AuditHead(id=1, last_id=prev_id, last_hash=prev_hash))
-    return [row.id for row in rows]
+    return ids
 
 
 def _plain(value: Any) -> Any:

@@ -116,3 +116,50 @@ async def test_jitu_audit_verify_command(db, tampered):
         assert result.returncode == 1 and "#2" in result.stderr
     else:
         assert result.returncode == 0 and "3 peristiwa" in result.stdout
+
+
+def _events(n: int, start: int = 0) -> list[Event]:
+    return [Event("admin", "allocation.approve", "allocation", str(i), {"status": "proposed"},
+                  {"status": "approved", "i": i}) for i in range(start, start + n)]
+
+
+async def test_record_many_of_ten_thousand_events_keeps_one_chain(db):
+    """One call with more events than one statement may bind (PostgreSQL: 32,767 parameters, 11 a row):
+    the rows go in several inserts, chained across them, with the head at the last event."""
+    from storage.audit import record_many
+
+    await _record(2)
+    async with unit_of_work():
+        ids = await record_many(_events(10_000))
+    await _record(1)
+    assert ids == list(range(3, 10_003))
+    head = await AuditHead.select().where(AuditHead.id == 1).first()
+    assert head["last_id"] == 10_003
+    report = await verify()
+    assert report.ok, report
+    assert report.checked == 10_003
+
+
+async def test_record_many_is_undone_with_the_callers_transaction(db):
+    from storage.audit import record_many
+
+    await _record(1)
+    before = await AuditHead.select().where(AuditHead.id == 1).first()
+    with pytest.raises(RuntimeError):
+        async with unit_of_work():
+            await record_many(_events(5_000))
+            raise RuntimeError("the change the events describe failed")
+    assert await AuditEvent.count() == 1
+    assert await AuditHead.select().where(AuditHead.id == 1).first() == before
+    report = await verify()
+    assert report.ok and report.checked == 1
+
+
+async def test_record_many_outside_a_transaction_is_still_one(db):
+    """Called without a transaction it opens one: the chunks and the head are kept together."""
+    from storage.audit import record_many
+
+    ids = await record_many(_events(3_500))
+    assert len(ids) == 3_500
+    report = await verify()
+    assert report.ok and report.checked == 3_500
