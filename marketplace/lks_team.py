@@ -44,8 +44,26 @@ MAX_NAME = 120
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+NO_RIGHT = {
+    ADMIN: "Hanya admin LKS yang dapat mengelola tim. Minta admin LKS Anda bila perlu.",
+    DELIVERIES: "Anda tidak memiliki hak mencatat penyaluran. Minta admin LKS Anda untuk memberikannya.",
+    OFFERS: "Anda tidak memiliki hak mengelola penawaran bantuan. Minta admin LKS Anda untuk memberikannya.",
+    LEDGER: "Anda tidak memiliki hak melihat buku kas dan donasi. Minta admin LKS Anda untuk memberikannya.",
+}
+"""Why a staff member without the right is refused (Indonesian; English in ``portal/locales/lks_team.json``)."""
+
+
 class TeamError(ValueError):
     """A user-caused problem with the team; the message is Indonesian."""
+
+
+class RightMissing(PermissionError):
+    """The acting staff member does not (or no longer) hold this right in their LKS: the use case refuses
+    by itself, whatever route called it (the portal answers 403)."""
+
+    def __init__(self, right: str) -> None:
+        super().__init__(NO_RIGHT[right])
+        self.right = right
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
-from marketplace.lks_team import ADMIN, DELIVERIES, LEDGER, OFFERS, RIGHTS
+from marketplace.lks_team import NO_RIGHT, RIGHTS
 from marketplace.vocabulary import Role
 from storage import logins
 from storage.accounts import CurrentUser, load_user
@@ -46,14 +46,6 @@ def roles(*allowed: str | Role, right: str | None = None) -> dict[str, Any]:
             raise ValueError(f"unknown LKS right {right!r}")
         opt["lks_right"] = right
     return opt
-
-
-NO_RIGHT = {
-    ADMIN: "Hanya admin LKS yang dapat mengelola tim. Minta admin LKS Anda bila perlu.",
-    DELIVERIES: "Anda tidak memiliki hak mencatat penyaluran. Minta admin LKS Anda untuk memberikannya.",
-    OFFERS: "Anda tidak memiliki hak mengelola penawaran bantuan. Minta admin LKS Anda untuk memberikannya.",
-    LEDGER: "Anda tidak memiliki hak melihat buku kas dan donasi. Minta admin LKS Anda untuk memberikannya.",
-}
 
 
 def may(user: CurrentUser | None, opt: dict[str, Any]) -> bool:

@@ -29,6 +29,7 @@ from marketplace.delivery import (
     requester_confirms,
 )
 from marketplace.identity import mask
+from marketplace.lks_team import DELIVERIES
 from marketplace.ports import ObjectStore
 from marketplace.reminders import Kind
 from marketplace.vocabulary import AllocationStatus, NeedStatus, Role
@@ -38,6 +39,7 @@ from storage.counting import count_rows
 from storage.crypto import vault
 from storage.engine import ilike
 from storage.images import clean_photo
+from storage.lks_team.rights import require_right
 from storage.tables import (
     Allocation,
     Delivery,
@@ -202,10 +204,13 @@ async def record_delivery(allocation_id: int, user: CurrentUser, fields: dict[st
                           photos: Sequence[tuple[str, bytes]], store: ObjectStore,
                           today: date | None = None) -> int:
     """Validate everything, store the re-encoded photos, then write the rows in one transaction; if the
-    transaction fails the stored photos are deleted. Raises ``DeliveryError``, ``PhotoError``, ``NotFound``."""
+    transaction fails the stored photos are deleted. Raises ``DeliveryError``, ``PhotoError``, ``NotFound``,
+    and ``RightMissing`` when the staff member does not hold the deliveries right of their LKS (checked
+    before the photos are handled and again in the transaction that writes)."""
     if user.role != Role.LKS_STAFF or user.lks_id is None:
         raise NotFound(allocation_id)
     alloc = await allocation_for(allocation_id, user)
+    await require_right(user.id, user.lks_id, DELIVERIES)
     check_may_record(alloc["status"], alloc["delivery"] is not None)
     data = parse_delivery(fields, len(photos), today or date.today())
     clean = [clean_photo(content, name or f"foto {i + 1}") for i, (name, content) in enumerate(photos)]
@@ -217,6 +222,7 @@ async def record_delivery(allocation_id: int, user: CurrentUser, fields: dict[st
             store.put(key, photo.data, photo.content_type)
             written.append(key)
         async with unit_of_work() as uow:
+            await require_right(user.id, user.lks_id, DELIVERIES)
             moved = await Allocation.update({Allocation.status: AllocationStatus.DELIVERED}).where(
                 (Allocation.id == allocation_id) & (Allocation.lks == user.lks_id)
                 & (Allocation.status == AllocationStatus.APPROVED)).returning(Allocation.need)

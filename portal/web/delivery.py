@@ -13,13 +13,13 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from marketplace.delivery import MAX_PHOTOS, DeliveryError, DeliveryInvalid
 from marketplace.identity import mask
-from marketplace.lks_team import DELIVERIES
+from marketplace.lks_team import DELIVERIES, RightMissing
 from marketplace.ports import STORE_DOWN_MESSAGE, ObjectStoreUnavailable
 from marketplace.vocabulary import KIND_LABELS, Role
 from portal.auth import PUBLIC, current_user, roles
@@ -250,6 +250,8 @@ async def delivery_record(request: Request[Any, Any, Any], allocation_id: FromPa
         await delivery.record_delivery(allocation_id, user, fields, photos, make_object_store())
     except delivery.NotFound:
         raise NotFoundException() from None
+    except RightMissing as exc:  # the right was taken away since this request's guard looked
+        raise PermissionDeniedException(str(exc)) from None
     except DeliveryInvalid as exc:
         return await _allocation_page(request, allocation_id, 400, exc.errors, fields)
     except (DeliveryError, PhotoError) as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marketplace.lks_team import ADMIN, ALL_RIGHTS, RIGHTS, WORK_RIGHTS
+from marketplace.lks_team import ADMIN, ALL_RIGHTS, RIGHTS, WORK_RIGHTS, RightMissing
 from storage.tables import LksMember
 
 
@@ -26,6 +26,17 @@ async def rights_of(account_id: int) -> frozenset[str]:
     return from_row(row) if row else frozenset()
 
 
+async def require_right(account_id: int, lks_id: int, right: str) -> None:
+    """``RightMissing`` unless the account is active in this LKS and holds ``right`` now, as read in the
+    caller's transaction: a use case checks the team's rights itself, not only the route's guard (which
+    saw the rights when the request began)."""
+    held = await LksMember.exists().where(
+        (LksMember.account == account_id) & (LksMember.lks == lks_id) & (getattr(LksMember, right) == True)  # noqa: E712
+        & (LksMember.account.active == True))  # noqa: E712
+    if not held:
+        raise RightMissing(right)
+
+
 async def has_active_admin(lks_id: int) -> bool:
     return bool(await LksMember.exists().where(
         (LksMember.lks == lks_id) & (LksMember.admin == True)  # noqa: E712
@@ -42,4 +53,4 @@ async def add_member(account_id: int, lks_id: int, rights: frozenset[str] | None
     return rights
 
 
-__all__ = ["ADMIN", "add_member", "as_columns", "from_row", "has_active_admin", "rights_of"]
+__all__ = ["ADMIN", "add_member", "as_columns", "from_row", "has_active_admin", "require_right", "rights_of"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -11,11 +12,12 @@ import pytest
 from PIL import Image
 
 from marketplace.delivery import DeliveryError, DeliveryInvalid
+from marketplace.lks_team import RightMissing
 from storage import approval, delivery
 from storage.accounts import CurrentUser
 from storage.images import PhotoError
 from storage.objects import LocalObjectStore
-from storage.tables import Allocation, AuditEvent, Delivery, DeliveryPhoto, Need
+from storage.tables import Account, Allocation, AuditEvent, Delivery, DeliveryPhoto, LksMember, Need
 from tests.dbutil import make_account
 from tests.storage.test_approval import build
 from tests.storage.test_images import jpeg_with_gps
@@ -110,6 +112,24 @@ async def test_failed_transaction_deletes_written_photos(db: None, store: LocalO
     assert stored_files(store) == []
     assert await Delivery.count() == 0 and await DeliveryPhoto.count() == 0
     assert (await Allocation.select(Allocation.status).first())["status"] == "approved"
+
+
+@pytest.mark.parametrize("change", ["right_removed", "deactivated"])
+async def test_recording_needs_the_deliveries_right_now(db: None, store: LocalObjectStore, change: str) -> None:
+    """The use case checks the team's rights itself: a caller whose ``CurrentUser`` still says
+    ``deliveries`` (loaded before the admin took it away, or before deactivation) records nothing."""
+    w = await approved_world()
+    account_id = _ACCOUNTS[w.lks_id]
+    if change == "right_removed":
+        await LksMember.update({LksMember.deliveries: False}).where(LksMember.account == account_id)
+    else:
+        await Account.update({Account.active: False}).where(Account.id == account_id)
+    stale = replace(staff(w.lks_id), lks_rights=frozenset({"deliveries", "offers"}))
+    with pytest.raises(RightMissing, match="hak mencatat penyaluran"):
+        await delivery.record_delivery(w.allocations[0], stale, FIELDS, [("a.jpg", jpeg_with_gps())], store, TODAY)
+    assert await Delivery.count() == 0 and stored_files(store) == []
+    assert (await Allocation.select(Allocation.status).first())["status"] == "approved"
+    assert await AuditEvent.count().where(AuditEvent.action == "delivery.record") == 0
 
 
 async def test_lks_b_cannot_see_or_touch_lks_a(db: None, store: LocalObjectStore) -> None:

@@ -19,13 +19,13 @@ from typing import Annotated, Any, Literal
 
 from litestar import Request, Router, get, post
 from litestar.connection import ASGIConnection
-from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException, ValidationException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from pydantic import BaseModel, Field
 
 from marketplace.delivery import MAX_PHOTOS, DeliveryError, DeliveryInvalid
-from marketplace.lks_team import DELIVERIES
+from marketplace.lks_team import DELIVERIES, RightMissing
 from marketplace.referrals import ReferralError
 from marketplace.settings import get_settings
 from marketplace.vocabulary import Role
@@ -302,6 +302,8 @@ async def delivery_post(request: Request[Any, Any, Any], allocation_id: FromPath
         delivery_id = await delivery.record_delivery(allocation_id, user, fields, photos, make_object_store())
     except delivery.NotFound:
         raise NotFoundException("Alokasi tidak ditemukan") from None
+    except RightMissing as exc:
+        raise PermissionDeniedException(str(exc)) from None
     except (DeliveryInvalid, PhotoError) as exc:
         raise ValidationException(str(exc)) from None
     except DeliveryError as exc:
