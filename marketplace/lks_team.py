@@ -146,10 +146,16 @@ def check_acceptance(full_name: str, username: str, password: str, confirm: str)
 
 
 def invite_state(expires_at: datetime, used_at: datetime | None, revoked_at: datetime | None,
-                 now: datetime) -> str:
-    """``open``, ``used``, ``revoked`` or ``expired``: only an open invite can be accepted."""
+                 now: datetime, inviter_admin: bool = True) -> str:
+    """``open``, ``used``, ``revoked``, ``lapsed`` or ``expired``: only an open invite can be accepted.
+
+    ``inviter_admin``: the admin who made the invitation is still an active admin of the LKS. An
+    invitation speaks for its admin; once they are deactivated or lose the admin right it has ``lapsed``
+    (a team that removes a suspect admin need not hunt down the links they handed out)."""
     if used_at is not None:
         return "used"
+    if not inviter_admin:
+        return "lapsed"
     if revoked_at is not None:
         return "revoked"
     if now >= expires_at:
@@ -157,4 +163,5 @@ def invite_state(expires_at: datetime, used_at: datetime | None, revoked_at: dat
     return "open"
 
 
-INVITE_STATES = {"open": "Menunggu", "used": "Sudah dipakai", "revoked": "Dibatalkan", "expired": "Kedaluwarsa"}
+INVITE_STATES = {"open": "Menunggu", "used": "Sudah dipakai", "revoked": "Dibatalkan", "expired": "Kedaluwarsa",
+                 "lapsed": "Tidak berlaku (pengundang bukan admin lagi)"}

@@ -4,8 +4,8 @@ simply not found (the portal answers 404).
 
 Invitation tokens are 32 random bytes (``secrets.token_urlsafe``), shown once in the link and kept only as
 their SHA-256 (a random token needs no slow hash, as with API tokens); an invitation is used at most once
-(a conditional update claims it inside the transaction that creates the account) and expires after
-``INVITE_LIFETIME``.
+(a conditional update claims it inside the transaction that creates the account), expires after
+``INVITE_LIFETIME``, and holds only while the admin who made it is an active admin.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from storage.api.tokens import UNUSABLE_PASSWORD
 from storage.engine import ilike
 from storage.lks_team.rights import as_columns, from_row
 from storage.tables import Account, AccountSession, LksInvite, LksMember
-from storage.uow import unit_of_work
+from storage.uow import UnitOfWork, unit_of_work
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 50
@@ -108,6 +108,26 @@ async def member_of(actor: CurrentUser, account_id: int) -> dict[str, Any]:
     return rows[0]
 
 
+async def _active_admins(lks_id: int) -> set[int]:
+    """The accounts that are active admins of the LKS now: only their invitations still hold."""
+    rows = await LksMember.select(LksMember.account).where(
+        (LksMember.lks == lks_id) & (LksMember.admin == True) & (LksMember.account.active == True))  # noqa: E712
+    return {int(r["account"]) for r in rows}
+
+
+async def _lapse_invites(uow: UnitOfWork, actor: CurrentUser, account_id: int, lks_id: int, why: str) -> None:
+    """Revokes the open invitations ``account_id`` made, in the transaction that deactivates them or takes
+    away their admin right: reactivating the account later does not bring those links back."""
+    now = _now()
+    lapsed = await LksInvite.update({LksInvite.revoked_at: now}).where(
+        (LksInvite.lks == lks_id) & (LksInvite.created_by == account_id) & LksInvite.used_at.is_null()
+        & LksInvite.revoked_at.is_null() & (LksInvite.expires_at > now)).returning(LksInvite.id)
+    for row in lapsed:
+        await uow.record(AuditEvent(actor.username, "lks_team.invite_revoke", "lks_invite", str(row["id"]),
+                                    {"state": "open"}, {"state": "revoked", "lks": lks_id, "reason": why,
+                                                        "inviter": account_id}))
+
+
 async def _members(lks_id: int) -> list[Member]:
     rows = await LksMember.select(LksMember.account, LksMember.account.active.as_alias("active"),
                                   *_RIGHT_COLUMNS).where(_people(lks_id))
@@ -128,6 +148,8 @@ async def set_rights(actor: CurrentUser, account_id: int, rights: frozenset[str]
             return
         await LksMember.update({**as_columns(rights), LksMember.updated_at: _now()}).where(
             (LksMember.account == account_id) & (LksMember.lks == lks_id))
+        if ADMIN in before.rights and ADMIN not in rights:
+            await _lapse_invites(uow, actor, account_id, lks_id, "inviter_lost_admin")
         await uow.record(AuditEvent(actor.username, "lks_team.rights", "account", str(account_id),
                                     {"lks": lks_id, "rights": sorted(before.rights)},
                                     {"lks": lks_id, "rights": sorted(rights)}))
@@ -148,6 +170,8 @@ async def set_active(actor: CurrentUser, account_id: int, active: bool) -> int:
         await Account.update({Account.active: active}).where((Account.id == account_id) & (Account.lks == lks_id))
         ended = [] if active else await AccountSession.delete().where(
             AccountSession.account == account_id).returning(AccountSession.id)
+        if not active:
+            await _lapse_invites(uow, actor, account_id, lks_id, "inviter_deactivated")
         await uow.record(AuditEvent(actor.username, "lks_team.activate" if active else "lks_team.deactivate",
                                     "account", str(account_id), {"lks": lks_id, "active": before.active},
                                     {"lks": lks_id, "active": active, "sessions_ended": len(ended)}))
@@ -179,23 +203,27 @@ async def invites_of(actor: CurrentUser, limit: int = PAGE_SIZE) -> list[dict[st
     rows = await (LksInvite.select(
         LksInvite.id, LksInvite.email, LksInvite.full_name, LksInvite.created_at, LksInvite.expires_at,
         LksInvite.used_at, LksInvite.revoked_at, LksInvite.used_by.username.as_alias("used_by_username"),
-        *(getattr(LksInvite, r) for r in RIGHTS),
+        LksInvite.created_by, *(getattr(LksInvite, r) for r in RIGHTS),
     ).where(LksInvite.lks == _lks_of(actor)).order_by(LksInvite.id, ascending=False).limit(limit))
     now = _now()
+    admins = await _active_admins(_lks_of(actor))
     for row in rows:
         row["rights"] = from_row(row)
-        row["state"] = invite_state(_aware(row["expires_at"]), row["used_at"], row["revoked_at"], now)
+        row["state"] = invite_state(_aware(row["expires_at"]), row["used_at"], row["revoked_at"], now,
+                                    row["created_by"] in admins)
     return rows
 
 
 async def revoke_invite(actor: CurrentUser, invite_id: int) -> None:
     lks_id = _lks_of(actor)
     async with unit_of_work() as uow:
-        row = await LksInvite.select(LksInvite.expires_at, LksInvite.used_at, LksInvite.revoked_at).where(
+        row = await LksInvite.select(LksInvite.expires_at, LksInvite.used_at, LksInvite.revoked_at,
+                                     LksInvite.created_by).where(
             (LksInvite.id == invite_id) & (LksInvite.lks == lks_id)).first()
         if row is None:
             raise TeamNotFound()
-        state = invite_state(_aware(row["expires_at"]), row["used_at"], row["revoked_at"], _now())
+        state = invite_state(_aware(row["expires_at"]), row["used_at"], row["revoked_at"], _now(),
+                             row["created_by"] in await _active_admins(lks_id))
         if state != "open":
             raise TeamError("Undangan ini sudah tidak berlaku, tidak perlu dibatalkan.")
         await LksInvite.update({LksInvite.revoked_at: _now()}).where(LksInvite.id == invite_id)
@@ -209,6 +237,8 @@ _INVALID = {
     "revoked": "Undangan ini sudah dibatalkan oleh admin LKS. Minta undangan baru bila masih diperlukan.",
     "expired": "Tautan undangan ini sudah kedaluwarsa. Minta undangan baru kepada admin LKS Anda.",
     "unknown": "Tautan undangan tidak dikenal. Periksa kembali tautan yang Anda terima.",
+    "lapsed": "Undangan ini tidak berlaku lagi: admin LKS yang mengundang Anda sudah dinonaktifkan atau tidak "
+              "lagi menjadi admin. Minta undangan baru kepada admin LKS Anda.",
 }
 
 
@@ -218,12 +248,13 @@ async def open_invite(token: str) -> dict[str, Any]:
         raise InviteInvalid(_INVALID["unknown"])
     row = await LksInvite.select(
         LksInvite.id, LksInvite.lks, LksInvite.lks.name.as_alias("lks_name"), LksInvite.email,
-        LksInvite.full_name, LksInvite.expires_at, LksInvite.used_at, LksInvite.revoked_at,
+        LksInvite.full_name, LksInvite.expires_at, LksInvite.used_at, LksInvite.revoked_at, LksInvite.created_by,
         *(getattr(LksInvite, r) for r in RIGHTS),
     ).where(LksInvite.token_hash == _digest(token)).first()
     if row is None:
         raise InviteInvalid(_INVALID["unknown"])
-    state = invite_state(_aware(row["expires_at"]), row["used_at"], row["revoked_at"], _now())
+    state = invite_state(_aware(row["expires_at"]), row["used_at"], row["revoked_at"], _now(),
+                         row["created_by"] in await _active_admins(int(row["lks"])))
     if state != "open":
         raise InviteInvalid(_INVALID[state])
     row["rights"] = from_row(row)
@@ -232,7 +263,8 @@ async def open_invite(token: str) -> dict[str, Any]:
 
 async def accept_invite(token: str, full_name: str, username: str, password_hash: str) -> int:
     """The invitee's own account with the invitation's rights; the invitation is claimed in the same
-    transaction (a second use, even at the same moment, finds it used). Returns the account id."""
+    transaction (a second use, even at the same moment, finds it used), and only while the admin who
+    made it is still an active admin. Returns the account id."""
     invite = await open_invite(token)
     now = _now()
     async with unit_of_work() as uow:
@@ -241,6 +273,8 @@ async def accept_invite(token: str, full_name: str, username: str, password_hash
             & (LksInvite.expires_at > now)).returning(LksInvite.id)
         if not claimed:
             raise InviteInvalid(_INVALID["used"])
+        if invite["created_by"] not in await _active_admins(int(invite["lks"])):  # changed since it was opened
+            raise InviteInvalid(_INVALID["lapsed"])
         try:
             account_id = await insert_account(
                 uow, username=username, password_hash=password_hash, role=Role.LKS_STAFF, full_name=full_name,

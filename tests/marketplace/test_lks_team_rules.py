@@ -96,3 +96,7 @@ def test_invite_states():
     assert invite_state(now, None, None, now) == "expired"
     assert invite_state(later, earlier, None, now) == "used"
     assert invite_state(later, None, earlier, now) == "revoked"
+    # the inviting admin deactivated or no longer an admin: lapsed, whatever else holds, unless already used
+    assert invite_state(later, None, None, now, inviter_admin=False) == "lapsed"
+    assert invite_state(earlier, None, earlier, now, inviter_admin=False) == "lapsed"
+    assert invite_state(later, earlier, None, now, inviter_admin=False) == "used"

@@ -214,6 +214,26 @@ async def test_an_unknown_or_expired_invite_link_says_so_in_indonesian(client):
     assert (await client.get("/undangan")).status_code == 404
 
 
+async def test_an_invite_of_a_deactivated_admin_says_why_in_both_languages(client):
+    from storage.accounts import load_user
+    from storage.lks_team import team
+
+    lks_id = await make_lks()
+    boss = await load_user(await _staff(lks_id, "boss", ALL_RIGHTS))
+    assert boss is not None
+    _, token = await team.create_invite(boss, "", "Budi", frozenset({DELIVERIES}))
+    assert (await client.get("/undangan?token=" + token)).status_code == 200
+    await Account.update({Account.active: False}).where(Account.id == boss.id)
+    page = await client.get("/undangan?token=" + token)
+    assert page.status_code == 404 and "admin LKS yang mengundang Anda sudah dinonaktifkan" in page.text
+    refused = await _accept(client, token, "budi")
+    assert refused.status_code == 400 and "Minta undangan baru kepada admin LKS Anda" in refused.text
+    assert not await Account.exists().where(Account.username == "budi")
+    client.cookies.set("lang", "en")
+    english = await client.get("/undangan?token=" + token)
+    assert "the LKS admin who invited you has been deactivated or is no longer an admin" in english.text
+
+
 async def test_the_api_token_needs_the_deliveries_right(client):
     from storage.accounts import load_user
     from storage.api.tokens import create_token

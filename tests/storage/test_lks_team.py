@@ -120,6 +120,54 @@ async def test_an_expired_or_revoked_invite_cannot_be_used(db):
     assert {i["id"]: i["state"] for i in await team.invites_of(boss)} == {old_id: "expired", revoked_id: "revoked"}
 
 
+@pytest.mark.parametrize("change", ["deactivated", "lost_admin"])
+async def test_an_invite_lapses_when_its_admin_is_deactivated_or_loses_the_admin_right(db, change):
+    lks_id = await make_lks()
+    boss = await _admin(lks_id)
+    other = await _admin(lks_id, "boss2")
+    await LksMember.update({LksMember.admin: True}).where(LksMember.account == other.id)
+    invite_id, token = await team.create_invite(boss, "", "", frozenset({DELIVERIES}))
+    kept_id, kept = await team.create_invite(other, "", "", frozenset({OFFERS}))
+    if change == "deactivated":
+        await team.set_active(other, boss.id, False)
+    else:
+        await team.set_rights(other, boss.id, frozenset({DELIVERIES}))
+    with pytest.raises(team.InviteInvalid, match="admin LKS yang mengundang Anda sudah dinonaktifkan"):
+        await team.open_invite(token)
+    with pytest.raises(team.InviteInvalid, match="tidak lagi menjadi admin"):
+        await team.accept_invite(token, "Telat", "telat", HASH)
+    assert not await Account.exists().where(Account.username == "telat")
+    states = {i["id"]: i["state"] for i in await team.invites_of(other)}
+    assert states == {invite_id: "lapsed", kept_id: "open"}
+    assert await team.accept_invite(kept, "Tetap", "tetap", HASH)  # the other admin's invitation holds
+    revoked = await _actions("lks_team.invite_revoke")
+    assert [(e["entity_id"], e["after"]["inviter"]) for e in revoked] == [(str(invite_id), boss.id)]
+
+    # back as an admin later: the links handed out before do not come back to life
+    if change == "deactivated":
+        await team.set_active(other, boss.id, True)
+    else:
+        await team.set_rights(other, boss.id, ALL_RIGHTS)
+    with pytest.raises(team.InviteInvalid, match="dibatalkan"):
+        await team.accept_invite(token, "Telat", "telat", HASH)
+
+
+async def test_an_invite_opened_before_its_admin_was_deactivated_cannot_be_accepted(db):
+    """The inviter is checked again in the transaction that claims the invitation, whatever path
+    deactivated them (here the database directly, with no team change to revoke anything)."""
+    lks_id = await make_lks()
+    boss = await _admin(lks_id)
+    _, token = await team.create_invite(boss, "", "", frozenset({DELIVERIES}))
+    assert await team.open_invite(token)
+    await Account.update({Account.active: False}).where(Account.id == boss.id)
+    with pytest.raises(team.InviteInvalid, match="tidak berlaku lagi"):
+        await team.accept_invite(token, "Telat", "telat", HASH)
+    assert not await Account.exists().where(Account.username == "telat")
+    assert (await LksInvite.select(LksInvite.used_at).first())["used_at"] is None  # the claim was undone
+    await Account.update({Account.active: True}).where(Account.id == boss.id)
+    assert await team.accept_invite(token, "Tepat", "tepat", HASH)
+
+
 async def test_a_taken_username_leaves_the_invite_open(db):
     lks_id = await make_lks()
     boss = await _admin(lks_id)
