@@ -21,6 +21,7 @@ from marketplace import complaints as rules
 from marketplace.audit import AuditEvent
 from marketplace.complaints import ComplaintError, ComplaintInput, ComplaintStatus
 from marketplace.delivery import DeliveryError, allocation_status_for, requester_reports_missing
+from marketplace.lks_team import DELIVERIES
 from marketplace.needs import normalise_ticket
 from marketplace.referrals import OFFICE_BY_CODE
 from marketplace.vocabulary import Role
@@ -30,6 +31,7 @@ from storage.accounts import CurrentUser
 from storage.counting import count_rows
 from storage.crypto import vault
 from storage.objects import make_object_store
+from storage.reminders import lks_staff
 from storage.tables import (
     Account,
     Allocation,
@@ -253,9 +255,12 @@ async def act(user: CurrentUser, complaint_id: int, action: str, *, text: str = 
         await ComplaintEvent.insert(ComplaintEvent(complaint=complaint_id, from_status=s.from_status,
                                                    to_status=s.to_status, public_note=s.public_note, occurred_at=now))
         link = f"/pengaduan-masuk/{complaint_id}"
-        if s.assignee_kind == "lks" and s.assignee_lks:
-            await Notification.insert(Notification(lks=s.assignee_lks, message="Dinas Sosial meneruskan pengaduan "
-                                                   f"#{complaint_id} kepada LKS Anda untuk dijawab.", link=link))
+        if s.assignee_kind == "lks" and s.assignee_lks:  # to the staff who may open it, not the whole LKS
+            answerers = (await lks_staff([s.assignee_lks], DELIVERIES))[s.assignee_lks]
+            if answerers:
+                await Notification.insert(*[Notification(
+                    account=p.account_id, message=f"Dinas Sosial meneruskan pengaduan #{complaint_id} kepada LKS "
+                                                  "Anda untuk dijawab.", link=link) for p in answerers])
         if s.assignee_kind == "office":
             staff = await Account.select(Account.id).where(
                 (Account.office == s.assignee_office) & (Account.active == True))  # noqa: E712
@@ -279,10 +284,11 @@ class NotFound(LookupError):
 
 
 def _assigned_scope(user: CurrentUser) -> Any:
-    """The complaints this account's office or LKS is (or was last) assigned."""
+    """The complaints this account's office or LKS is (or was last) assigned; an LKS's only to its staff
+    with the deliveries right (as the route's guard asks), none to the others."""
     if user.role == Role.OFFICE_STAFF and user.office_code:
         return (Complaint.assignee_kind == "office") & (Complaint.assignee_office == user.office_code)
-    if user.role == Role.LKS_STAFF and user.lks_id:
+    if user.role == Role.LKS_STAFF and user.lks_id and DELIVERIES in user.lks_rights:
         return (Complaint.assignee_kind == "lks") & (Complaint.assignee_lks == user.lks_id)
     return Complaint.id < 0
 

@@ -264,3 +264,45 @@ async def test_dinsos_may_replace_the_lks_answer_or_pass_the_complaint_on(client
     await client.post("/keluar", data={"_csrf_token": csrf(client)})
     tracked = await track(client, ticket)
     assert final in tracked.text and "antar ulang paketnya" not in tracked.text
+
+
+async def test_incoming_complaints_need_an_lks_staff_member_with_the_deliveries_right(client):
+    """``/pengaduan-masuk`` opens for office staff and for an LKS's staff who record its deliveries; an
+    LKS account with other rights only gets 403 (in Indonesian), every other role 403, a visitor log-in."""
+    from marketplace.lks_team import DELIVERIES, LEDGER, OFFERS
+    from portal.auth import NO_RIGHT
+    from storage.lks_team.rights import as_columns
+    from storage.tables import LksMember
+
+    lks_id = await make_lks("Yayasan Penyalur")
+    await make_account("lks_staff", "boss", lks_id=lks_id)  # the LKS's admin, every right
+    kas = await make_account("lks_staff", "staf-kas", lks_id=lks_id)
+    await LksMember.update(as_columns(frozenset({LEDGER, OFFERS}))).where(LksMember.account == kas)
+    kurir = await make_account("lks_staff", "kurir", lks_id=lks_id)
+    await LksMember.update(as_columns(frozenset({DELIVERIES}))).where(LksMember.account == kurir)
+    c, _ = await _assigned(client, kind="lks", lks_id=lks_id, lks=str(lks_id), category="tidak_diterima")
+    paths = ["/pengaduan-masuk", f"/pengaduan-masuk/{c['id']}"]
+
+    await login(client, "staf-kas")
+    for path in paths:
+        refused = await client.get(path, follow_redirects=False)
+        assert refused.status_code == 403 and NO_RIGHT[DELIVERIES] in refused.text, path
+    assert (await answer(client, c["id"], "Jawaban dari staf tanpa hak penyaluran.")).status_code == 403
+    assert "/pengaduan-masuk" not in (await client.get("/beranda")).text
+    assert (await Complaint.select(Complaint.status).where(Complaint.id == c["id"]).first())["status"] == "assigned"
+
+    await login(client, "kurir")
+    assert f"/pengaduan-masuk/{c['id']}" in (await client.get("/pengaduan-masuk")).text
+    assert "/pengaduan-masuk" in (await client.get("/beranda")).text
+    assert (await answer(client, c["id"], "Paket sudah kami antar tanggal 3, diterima tetangga.")).status_code == 302
+
+    for role in ("donor", "pekerja_sosial", "operator_kelurahan", "dpo", "dinsos_admin"):
+        if not await _has(f"u-{role}"):
+            await make_account(role, f"u-{role}")
+        await login(client, f"u-{role}")
+        for path in paths:
+            assert (await client.get(path, follow_redirects=False)).status_code == 403, (role, path)
+    await client.post("/keluar", data={"_csrf_token": csrf(client)})
+    for path in paths:
+        away = await client.get(path, follow_redirects=False)
+        assert away.status_code == 302 and away.headers["location"].startswith("/masuk"), path

@@ -18,7 +18,8 @@ from tests.portal.test_guards import _call, _concrete, _handlers
 
 EXPECTED = {
     DELIVERIES: {"/lks-saya/keluarga", "/lks-saya/keluarga.xlsx", "/lks-saya/keluarga.pdf", "/penyaluran/1",
-                 "/api/v1/households", "/api/v1/allocations/1/delivery"},
+                 "/api/v1/households", "/api/v1/allocations/1/delivery", "/pengaduan-masuk", "/pengaduan-masuk/1",
+                 "/pengaduan-masuk/1/jawab"},
     OFFERS: {"/lks-saya/penawaran", "/lks-saya/penawaran/baru", "/lks-saya/penawaran/1",
              "/lks-saya/penawaran/1/terbitkan", "/lks-saya/penawaran/1/tutup"},
     LEDGER: {"/lks-saya/donasi", "/lks-saya/buku-kas", "/lks-saya/kampanye", "/lks-saya/donasi/transfer",
@@ -43,7 +44,7 @@ def test_every_lks_staff_route_of_a_guarded_feature_names_its_right():
     staff_routes = {(m, _concrete(p)) for m, p, h in _handlers() if "lks_staff" in h.opt.get("roles", [])
                     and (p.startswith(("/lks-saya/penawaran", "/lks-saya/donasi", "/lks-saya/buku-kas",
                                        "/lks-saya/kampanye", "/lks-saya/keluarga", "/lks-saya/tim",
-                                       "/penyaluran")) or p.startswith("/api/v1/allocations")
+                                       "/penyaluran", "/pengaduan-masuk")) or p.startswith("/api/v1/allocations")
                          or p.startswith("/api/v1/households"))}
     assert staff_routes <= {mp for paths in guarded.values() for mp in paths}
 

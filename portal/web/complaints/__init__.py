@@ -1,7 +1,7 @@
 """Complaints (pengaduan): the public page (named or anonymous, attachments), the report from the
 tracking page that a recorded delivery never arrived, Dinsos's triage, assignment, answer and close, and
 ``/pengaduan-masuk`` where the staff of the office or LKS a complaint is passed to read and answer it
-(only their own; another's id answers 404)."""
+(only their own; another's id answers 404; an LKS's staff need its deliveries right)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from litestar.response import Redirect, Template
 
 from marketplace import complaints as rules
 from marketplace.complaints import ComplaintError, ComplaintInvalid
+from marketplace.lks_team import DELIVERIES
 from marketplace.referrals import OFFICES
 from marketplace.regions import kelurahan, name_of
 from marketplace.vocabulary import Role
@@ -26,7 +27,10 @@ from storage import registry
 from storage.registry import EVIDENCE_MAX
 
 ADMIN = roles(Role.DINSOS_ADMIN)
-ASSIGNEES = roles(Role.OFFICE_STAFF, Role.LKS_STAFF)
+ASSIGNEES = roles(Role.OFFICE_STAFF, Role.LKS_STAFF, right=DELIVERIES)
+"""An LKS's complaints are about the aid it delivered to its matched households (reading one that names a
+household is access-logged): its staff answer them with the deliveries right, the one that already
+opens those households; the office staff have no rights inside their office."""
 MAX_BODY = 35 * 1024 * 1024
 MAX_ID = 2**31 - 1
 FIELDS = ("category", "description", "anonymous", "name", "contact", "kelurahan", "lks")
