@@ -11,6 +11,8 @@ import hmac
 import re
 from datetime import date
 
+from marketplace import clock
+
 BANDUNG_PREFIX = "3273"
 _DIGITS16 = re.compile(r"^\d{16}$")
 
@@ -40,7 +42,7 @@ def birth_date_from_nik(nik: str) -> tuple[date, str]:
     if day > 40:
         day -= 40
         sex = "P"
-    today = date.today()
+    today = clock.today()
     century = 2000 if 2000 + yy <= today.year else 1900
     try:
         return date(century + yy, month, day), sex

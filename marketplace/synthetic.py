@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
-from marketplace import regions
+from marketplace import clock, regions
 from marketplace.identity import make_kk, make_nik
 from marketplace.priority import priority
 from marketplace.vocabulary import Kind
@@ -338,7 +338,7 @@ class Dataset:
 
 
 def current_period(today: date | None = None) -> str:
-    today = today or date.today()
+    today = today or clock.today()
     return f"{today.year:04d}-{today.month:02d}"
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from piccolo.querystring import QueryString
 
+from marketplace import clock
 from marketplace.approval import ApprovalRefused, end_of_period
 from marketplace.audit import AuditEvent
 from marketplace.delivery import (
@@ -113,7 +114,7 @@ async def assigned_households(lks_id: int, f: HouseholdFilter, page: int | None 
     """The households matched to this LKS (approved allocations and later), with what to deliver and by
     when; NIK masked. Overdue deliveries first, then the ones still to deliver by due date, then those
     already delivered (latest due first). ``page=None`` returns every row (for the Excel and PDF downloads)."""
-    today = today or date.today()
+    today = today or clock.today()
     where = _scope(lks_id, f, today)
     total = await count_rows(Allocation, where)
     query = (
@@ -212,7 +213,7 @@ async def record_delivery(allocation_id: int, user: CurrentUser, fields: dict[st
     alloc = await allocation_for(allocation_id, user)
     await require_right(user.id, user.lks_id, DELIVERIES)
     check_may_record(alloc["status"], alloc["delivery"] is not None)
-    data = parse_delivery(fields, len(photos), today or date.today())
+    data = parse_delivery(fields, len(photos), today or clock.today())
     clean = [clean_photo(content, name or f"foto {i + 1}") for i, (name, content) in enumerate(photos)]
     token = secrets.token_hex(16)
     written: list[str] = []

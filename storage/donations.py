@@ -10,6 +10,7 @@ from typing import Any
 
 from piccolo.query.functions.aggregate import Sum
 
+from marketplace import clock
 from marketplace.audit import AuditEvent
 from marketplace.donations import DonationError, DonorInput, TransferInput, slugify
 from marketplace.ledger import DonationState, EntryType, on_completed, on_failed, on_refunded, receipt_number
@@ -196,7 +197,7 @@ async def _apply(event: PaymentEvent) -> str:
             if row["completed_at"] is None:
                 values[Donation.completed_at] = datetime.now(UTC)
             if row["receipt_number"] is None:
-                values[Donation.receipt_number] = receipt_number(datetime.now(UTC).year, row["id"])
+                values[Donation.receipt_number] = receipt_number(clock.today().year, row["id"])
         elif event.kind == EventKind.REFUNDED:
             after, entries = on_refunded(before, event.amount_refunded)
         else:
@@ -297,4 +298,4 @@ async def receipt(donation_id: int, account_id: int) -> dict[str, Any]:
 
 
 def today() -> date:
-    return datetime.now(UTC).date()
+    return clock.today()

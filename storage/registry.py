@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from marketplace import clock
 from marketplace import needs as rules
 from marketplace.audit import AuditEvent
 from marketplace.identity import IdentityError, check_kk, check_nik, mask
@@ -42,7 +43,7 @@ TRACK_LIMIT = 10
 
 
 def current_period(today: date | None = None) -> str:
-    today = today or date.today()
+    today = today or clock.today()
     return f"{today.year:04d}-{today.month:02d}"
 
 
@@ -89,7 +90,7 @@ async def transition_need(need_id: int, to_status: str, actor: CurrentUser | str
             assert hh is not None
             submitted = need["submitted_at"]
             extra = {Need.priority: priority(desil=hh["desil"], extreme_poor=hh["extreme_poor"], ppks=need["ppks"],
-                                             submitted_on=submitted.date(), today=date.today()),
+                                             submitted_on=clock.local_date(submitted), today=clock.today()),
                      Need.verified_at: datetime.now(UTC)}
             if not isinstance(actor, str):
                 extra[Need.verified_by] = actor.id

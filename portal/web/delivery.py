@@ -8,7 +8,6 @@ LKS's allocation answers 404. Photos are shown through signed links that expire.
 from __future__ import annotations
 
 import io
-from datetime import date
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -17,6 +16,7 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from marketplace import clock
 from marketplace.delivery import MAX_PHOTOS, DeliveryError, DeliveryInvalid
 from marketplace.identity import mask
 from marketplace.lks_team import DELIVERIES, RightMissing
@@ -94,7 +94,7 @@ async def lks_households(request: Request[Any, Any, Any]) -> Template:
     assert user.lks_id is not None
     f = _search_filters(request)
     page_no = page_number(request)
-    today = date.today()
+    today = clock.today()
     rows, total = await delivery.assigned_households(user.lks_id, f, page_no, today=today)
     await log_access(user, [r["household_id"] for r in rows], "lks: daftar keluarga dampingan")
     filters = {"kelurahan": f.kelurahan, "kind": f.kind, "status": f.status, "due": f.due}
@@ -165,7 +165,7 @@ async def lks_households_pdf(request: Request[Any, Any, Any]) -> Response[bytes]
     pdf.set_auto_page_break(auto=True, margin=10)
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 12)
-    pdf.cell(0, 8, _latin(f"Daftar keluarga dampingan - dicetak {date.today():%d-%m-%Y}"),
+    pdf.cell(0, 8, _latin(f"Daftar keluarga dampingan - dicetak {clock.today():%d-%m-%Y}"),
              new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", size=7)
     widths = (8, 34, 26, 50, 8, 8, 26, 24, 40, 18, 22, 13)
@@ -220,7 +220,7 @@ async def _allocation_page(request: Request[Any, Any, Any], allocation_id: int, 
     alloc["units"] = -(-int(alloc["amount"]) // unit_value) if alloc["is_goods"] and unit_value else None
     return await page(request, "delivery/allocation.html", status_code=status_code, alloc=alloc,
                       household=household, photos=photos, errors=errors or {}, form=form or {},
-                      today=date.today().isoformat(), max_photos=MAX_PHOTOS,
+                      today=clock.today().isoformat(), max_photos=MAX_PHOTOS,
                       max_mb=MAX_PHOTO_BYTES // (1024 * 1024), status_labels=STATUS_LABELS, what=_what, tel=_tel,
                       overdue=_days_overdue(alloc))
 
@@ -229,7 +229,7 @@ def _days_overdue(alloc: dict[str, Any]) -> int:
     """Days past the due date of an allocation not yet delivered; 0 when on time or delivered."""
     if alloc["status"] != "approved":
         return 0
-    return max((date.today() - alloc["deliver_by"]).days, 0)
+    return max((clock.today() - alloc["deliver_by"]).days, 0)
 
 
 @get("/penyaluran/{allocation_id:int}", opt=LKS_OR_DINSOS, name="delivery_detail")

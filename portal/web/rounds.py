@@ -3,7 +3,6 @@ solver figures and why each need went unmatched, download its instance and resul
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from litestar import Request, get, post
@@ -11,6 +10,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Response, Template
 
+from marketplace import clock
 from marketplace.vocabulary import Role
 from portal.auth import current_user, roles
 from portal.web import menu
@@ -31,7 +31,7 @@ menu.add("/ronde", "Ronde pencocokan", Role.DINSOS_ADMIN)
 
 
 def _default_period() -> str:
-    return date.today().strftime("%Y-%m")
+    return clock.today().strftime("%Y-%m")
 
 
 @get("/ronde", opt=DINSOS, name="rounds")

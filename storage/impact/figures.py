@@ -14,7 +14,7 @@ from collections import defaultdict
 from datetime import date, datetime
 from typing import Any
 
-from marketplace import regions
+from marketplace import clock, regions
 from marketplace.disclosure import (
     Figure,
     ProtectedTable,
@@ -46,7 +46,7 @@ def _date(value: Any) -> date | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value.date()
+        return clock.local_date(value)
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from marketplace import clock
 from marketplace.audit import AuditEvent
 from marketplace.lks_reports import ReportError, ReportInput, ReportStatus, decide, may_submit, parse_report
 from marketplace.ports import ObjectStore
@@ -33,7 +34,7 @@ async def submit_with_photos(lks_id: int, account_id: int | None, fields: dict[s
     """Check the form (the balance the LKS confirmed must still be its ledger's) and every photo with the
     delivery photos' checks, store the clean copies, then write the report in one transaction; if that
     fails the stored photos are deleted again. Raises ``ReportInvalid``, ``ReportError``, ``PhotoError``."""
-    data = parse_report(fields, today or datetime.now(UTC).date(), len(photos), await balance(lks_id))
+    data = parse_report(fields, today or clock.today(), len(photos), await balance(lks_id))
     clean = [clean_photo(content, name or f"foto {i + 1}") for i, (name, content) in enumerate(photos)]
     token = secrets.token_hex(16)
     written: list[str] = []

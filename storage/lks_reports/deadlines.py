@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from marketplace import clock
 from marketplace.audit import AuditEvent
 from marketplace.lks_reports import Missing, Policy, Standing, check_may_offer, parse_grace, period_of, standing
 from marketplace.settings import get_settings
@@ -21,7 +22,7 @@ def _day(value: Any) -> date | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value.astimezone(UTC).date()
+        return clock.local_date(value)
     return value if isinstance(value, date) else None
 
 
@@ -32,7 +33,7 @@ def _verified_on(value: Any) -> date:
 
 
 def today() -> date:
-    return datetime.now(UTC).date()
+    return clock.today()
 
 
 async def policy() -> Policy:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from marketplace import clock
 from marketplace.needs import DINSOS_THRESHOLD
 from storage.referrals import service
 from storage.tables import Need, Referral
@@ -25,7 +26,7 @@ async def ensure_demo_referrals(kelurahan_code: str, today: date | None = None) 
     """Refer a few open needs (of this kelurahan first) to Dinkes and Disdukcapil; returns how many."""
     if await Referral.exists():
         return 0
-    today = today or date.today()
+    today = today or clock.today()
     rows = await Need.select(Need.id).where(
         Need.status.is_in(["assessed", "verified"]) & (Need.amount <= DINSOS_THRESHOLD)
         & (Need.household._.kelurahan_code == kelurahan_code)).order_by(Need.id).limit(len(_SCRIPT))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from marketplace import clock
 from marketplace import referrals as rules
 from marketplace.audit import AuditEvent
 from marketplace.needs import NeedError
@@ -65,7 +66,7 @@ def _ids(value: Any) -> list[Any]:
 
 
 def _today() -> date:
-    return datetime.now(UTC).date()
+    return clock.today()
 
 
 def _scope(user: CurrentUser) -> Any:
@@ -179,7 +180,7 @@ async def act(user: CurrentUser, referral_id: int, action: str, text: str = "", 
             values[Referral.info_answer] = s.text
             asked = ref["info_asked_at"]
             if asked is not None:
-                values[Referral.due_on] = rules.extended_due(ref["due_on"], asked.date(), today)
+                values[Referral.due_on] = rules.extended_due(ref["due_on"], clock.local_date(asked), today)
         elif s.action == Action.COMPLETE:
             values |= {Referral.outcome: s.text, Referral.resolution: s.resolution, Referral.closed_at: now}
         else:

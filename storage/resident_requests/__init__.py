@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from marketplace import clock
 from marketplace import referrals as referral_rules
 from marketplace import resident_requests as rules
 from marketplace.approval import CANCELLABLE
@@ -256,5 +257,5 @@ async def decline(user: CurrentUser, request_id: int, reason: str) -> None:
 def age_today(born: date | None) -> int | None:
     if born is None:
         return None
-    today = date.today()
+    today = clock.today()
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))

@@ -13,6 +13,7 @@ import sys
 from datetime import date, timedelta
 
 import storage  # noqa: F401  (PICCOLO_CONF)
+from marketplace import clock
 
 KECAMATAN = "32.73.03"
 KELURAHAN = "32.73.03.1001"
@@ -29,7 +30,7 @@ async def main(username: str, password: str) -> dict[str, int]:
     from storage.delivery import week_end
     from storage.tables import Allocation, Household, Lks, MatchingRound, Member, Need, Offer, ServiceRequest
 
-    today = date.today()
+    today = clock.today()
     lks = await Lks.insert(Lks(name="Yayasan Uji Lapangan", legal_type="yayasan", status="verified",
                                kecamatan_code=KECAMATAN, email="lapangan@example.org")).returning(Lks.id)
     lks_id = int(lks[0]["id"])

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import date
 
+from marketplace import clock
 from marketplace.settings import get_settings
 from storage.accounts import load_user
 from storage.api import tokens
@@ -111,7 +111,7 @@ async def test_lks_token_reads_its_households_and_posts_a_delivery(client):
     assert all("*" in h["nik_masked"] for h in page["items"] + rest["items"])
     assert (await client.get("/api/v1/referrals", headers=_auth(token))).status_code == 403
     photo = base64.b64encode(jpeg_with_gps()).decode()
-    body = {"delivered_on": date.today().isoformat(), "what_given": "Paket sembako 10 kg", "received_by": "Ibu Siti",
+    body = {"delivered_on": clock.today().isoformat(), "what_given": "Paket sembako 10 kg", "received_by": "Ibu Siti",
             "photos": [{"filename": "a.jpg", "content_base64": photo}]}
     bad = await client.post(f"/api/v1/allocations/{ids[0]}/delivery", headers=_auth(token),
                             json={**body, "photos": [{"filename": "x.jpg", "content_base64": base64.b64encode(

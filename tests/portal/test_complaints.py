@@ -3,8 +3,8 @@ closed, followed by ticket without personal data; a requester's report that a de
 disputes it; Dinsos only; counted on the LKS's page."""
 
 import re
-from datetime import date
 
+from marketplace import clock
 from storage.tables import (
     Allocation,
     AuditEvent,
@@ -131,7 +131,7 @@ async def test_requester_reports_a_recorded_delivery_never_arrived(client):
     ticket = "JITU-ABCDEFGHJK"
     await ServiceRequest.update({ServiceRequest.ticket_code: ticket}).where(ServiceRequest.id > 0)
     await Allocation.update({Allocation.status: "delivered"}).where(Allocation.id == alloc)
-    await Delivery.insert(Delivery(allocation=alloc, delivered_on=date.today(), what_given="Paket sembako",
+    await Delivery.insert(Delivery(allocation=alloc, delivered_on=clock.today(), what_given="Paket sembako",
                                    received_by="Ibu Siti"))
     tracked = await track(client, ticket)
     assert 'action="/lacak/belum-diterima"' in tracked.text

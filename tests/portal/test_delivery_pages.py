@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date
 
 from openpyxl import load_workbook
 from PIL import Image
 
+from marketplace import clock
 from storage.tables import Allocation, DataAccess, Delivery, DeliveryPhoto, Need
 from tests.dbutil import csrf, login, make_account
 from tests.storage.test_approval import add_allocation, build
 from tests.storage.test_images import jpeg_with_gps
 
-TODAY = date.today().isoformat()
+TODAY = clock.today().isoformat()
 
 
 def fields(token: str) -> dict[str, str]:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from moto.server import ThreadedMotoServer
 
+from marketplace import clock
 from marketplace.ports import STORE_DOWN_MESSAGE, ObjectStoreUnavailable
 from marketplace.settings import Settings, get_settings
 from storage.tables import Allocation, AuditEvent, Delivery, DeliveryPhoto
@@ -146,7 +147,6 @@ def test_every_backend_call_reports_a_dead_store_as_unavailable(tmp_path: Path) 
 
 async def test_the_api_answers_503_and_records_nothing_while_the_folder_is_gone(client) -> None:
     import base64
-    from datetime import date
 
     from storage.accounts import load_user
     from storage.api import tokens
@@ -155,7 +155,7 @@ async def test_the_api_answers_503_and_records_nothing_while_the_folder_is_gone(
     w = await approved_world()
     admin = await load_user(await make_account("dinsos_admin", "admin"))
     _, token = await tokens.create_token(admin, "Sistem LKS", lks_id=w.lks_id)
-    body = {"delivered_on": date.today().isoformat(), "what_given": "Paket sembako 10 kg", "received_by": "Ibu Siti",
+    body = {"delivered_on": clock.today().isoformat(), "what_given": "Paket sembako 10 kg", "received_by": "Ibu Siti",
             "photos": [{"filename": "a.jpg", "content_base64": base64.b64encode(jpeg_with_gps()).decode()}]}
     url, headers = f"/api/v1/allocations/{w.allocations[0]}/delivery", {"Authorization": f"Bearer {token}"}
     root = get_settings().object_dir

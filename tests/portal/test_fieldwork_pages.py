@@ -5,10 +5,11 @@ typed when the server refuses it, and the weight of every LKS page before photos
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from html.parser import HTMLParser
 from typing import Any
 
+from marketplace import clock
 from storage import approval
 from storage.delivery import week_end
 from storage.tables import Allocation, Delivery, Household
@@ -17,7 +18,7 @@ from tests.portal.test_delivery_pages import fields
 from tests.storage.test_approval import add_allocation, build
 from tests.storage.test_images import jpeg_with_gps
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 class Rows(HTMLParser):

@@ -132,6 +132,29 @@ async def test_recording_needs_the_deliveries_right_now(db: None, store: LocalOb
     assert await AuditEvent.count().where(AuditEvent.action == "delivery.record") == 0
 
 
+async def test_overdue_is_counted_on_bandungs_date(db: None, store: LocalObjectStore,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 23:30 UTC on day D it is D+1 in Bandung: a delivery due on D is late, and D+1 is not a day in the
+    future for the delivery form. (D is a month ahead, so that the machine's own date cannot pass.)"""
+    from datetime import UTC, datetime, time, timedelta
+
+    from marketplace import clock
+
+    day = datetime.now(UTC).date() + timedelta(days=30)
+    monkeypatch.setattr(clock, "_utc_now", lambda: datetime.combine(day, time(23, 30), tzinfo=UTC))
+    w = await approved_world()
+    await Allocation.update({Allocation.deliver_by: day}).where(Allocation.id == w.allocations[0])
+    rows, total = await delivery.assigned_households(w.lks_id, delivery.HouseholdFilter(due=delivery.DUE_OVERDUE))
+    assert total == 1 and rows[0]["id"] == w.allocations[0]
+    with pytest.raises(DeliveryInvalid):
+        await delivery.record_delivery(w.allocations[0], staff(w.lks_id),
+                                       {**FIELDS, "delivered_on": (day + timedelta(days=2)).isoformat()},
+                                       [("a.jpg", jpeg_with_gps())], store)
+    assert await delivery.record_delivery(w.allocations[0], staff(w.lks_id),
+                                          {**FIELDS, "delivered_on": (day + timedelta(days=1)).isoformat()},
+                                          [("a.jpg", jpeg_with_gps())], store)
+
+
 async def test_lks_b_cannot_see_or_touch_lks_a(db: None, store: LocalObjectStore) -> None:
     a = await approved_world(lks_name="Yayasan A")
     b = await approved_world(lks_name="Yayasan B")

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from PIL import Image
 
+from marketplace import clock
 from marketplace.lks_reports import OffersPaused, ReportError, ReportInput, ReportInvalid, period_of
 from marketplace.offers import OfferInput
 from storage import lks_reports, rounds
@@ -72,7 +73,7 @@ async def test_a_late_lks_is_paused_for_offers_and_rounds_until_it_reports(db):
 async def test_overdue_within_the_grace_period_is_flagged_but_not_paused(db):
     lks_id = await late_lks(months_ago=1)
     await deadlines.set_grace("90", "admin", None)
-    state = await deadlines.standing_of(lks_id, datetime.now(UTC).date() + timedelta(days=40))
+    state = await deadlines.standing_of(lks_id, clock.today() + timedelta(days=40))
     assert state.overdue and not state.paused
     assert await deadlines.paused_lks_ids() == set()
     assert await create_offer(lks_id, OFFER, "staf") > 0

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from marketplace import clock
 from marketplace.identity import make_kk, make_nik
 from marketplace.referrals import ReferralError
 from storage import registry
@@ -108,7 +109,7 @@ async def test_returned_and_pooled_referrals_send_the_need_back(db):
 async def test_info_request_pauses_the_service_level_and_overdue_is_flagged(db):
     need_id, _ = await _need()
     peksos, dinkes, _ = await _users()
-    start = date.today() - timedelta(days=20)
+    start = clock.today() - timedelta(days=20)
     rid = await referrals.refer_need(peksos, need_id, "kesehatan", "Daftarkan PBI JK", "Sakit kronis", today=start)
     due = (await Referral.select(Referral.due_on).first())["due_on"]
     assert due == start + timedelta(days=7)
@@ -116,7 +117,7 @@ async def test_info_request_pauses_the_service_level_and_overdue_is_flagged(db):
     rows, _ = await referrals.list_referrals(peksos, referrals.ReferralFilter(overdue=True))
     assert rows[0]["overdue"] and rows[0]["id"] == rid
     await referrals.act(dinkes, rid, "ask_info", text="Mohon surat keterangan dokter")
-    await referrals.act(peksos, rid, "answer", text="Terlampir", today=date.today() + timedelta(days=2))
+    await referrals.act(peksos, rid, "answer", text="Terlampir", today=clock.today() + timedelta(days=2))
     assert (await Referral.select(Referral.due_on, Referral.status).first()) == {
         "due_on": due + timedelta(days=2), "status": "sent"}
 

@@ -14,6 +14,7 @@ from email.message import Message
 import pytest
 from aiosmtpd.controller import Controller
 
+from marketplace import clock
 from marketplace.lks_reports import ReportInput
 from marketplace.reminders import Choice, Kind, choices
 from marketplace.settings import Settings
@@ -65,7 +66,7 @@ async def _approved(w, deliver_by: date) -> None:
 
 async def test_deliveries_due_and_overdue_are_reminded_once_each(db, smtp):
     inbox, settings = smtp
-    today = datetime.now(UTC).date()
+    today = clock.today()
     w = await build(3)
     a, b = await _staff(w.lks_id, "staf-a", "a@lks.test"), await _staff(w.lks_id, "staf-b", "b@lks.test")
     await Allocation.update({Allocation.status: "approved", Allocation.deliver_by: today + timedelta(days=2)}).where(
@@ -91,7 +92,7 @@ async def test_deliveries_due_and_overdue_are_reminded_once_each(db, smtp):
 async def test_each_person_chooses_what_they_receive_and_how(db, smtp):
     inbox, settings = smtp
     w = await build(1)
-    await _approved(w, datetime.now(UTC).date() + timedelta(days=1))
+    await _approved(w, clock.today() + timedelta(days=1))
     quiet = await _staff(w.lks_id, "staf-sepi", "sepi@lks.test")
     mail_only = await _staff(w.lks_id, "staf-surel", "surel@lks.test")
     await reminders.save_preferences(quiet, {**choices({}), Kind.DELIVERY_DUE: Choice(False, False)}, "staf-sepi")
@@ -146,7 +147,7 @@ async def test_a_decision_on_a_report_is_sent_once_even_if_the_run_follows(db, s
 
 async def test_a_dead_smtp_server_leaves_the_notifications(db):
     w = await build(1)
-    await _approved(w, datetime.now(UTC).date())
+    await _approved(w, clock.today())
     await _staff(w.lks_id, "staf-x", "x@lks.test")
     tally = await reminders.send_due(settings=Settings(smtp_host="127.0.0.1", smtp_port=_free_port()))
     assert tally.notified[Kind.DELIVERY_DUE] == 1 and tally.emailed == 0 and tally.email_failed == 1
@@ -156,7 +157,7 @@ async def test_a_dead_smtp_server_leaves_the_notifications(db):
 
 async def test_the_reminder_run_is_a_job(db):
     w = await build(1)
-    await _approved(w, datetime.now(UTC).date() + timedelta(days=3))
+    await _approved(w, clock.today() + timedelta(days=3))
     await _staff(w.lks_id, "staf-job", "")
     job_id = await InProcessQueue().enqueue(reminders.JOB_KIND, {"actor": "jadwal"})
     job = await wait_for(job_id, 30)
@@ -174,7 +175,26 @@ async def test_reminders_follow_the_team_rights(db):
     await LksMember.update({LksMember.ledger: False, LksMember.offers: False}).where(LksMember.account == courier)
     w = await build(1)
     await Allocation.update({Allocation.lks: lks_id}).where(Allocation.id.is_in(w.allocations))
-    await _approved(w, datetime.now(UTC).date() + timedelta(days=1))
+    await _approved(w, clock.today() + timedelta(days=1))
     await reminders.send_due(settings=Settings(smtp_host=""))
     kinds = {n["kind"] for n in await Notification.select().where(Notification.account == courier)}
     assert kinds == {Kind.DELIVERY_DUE}  # the courier records deliveries; reports need the ledger right
+
+
+async def test_the_daily_run_counts_late_on_bandungs_date(db, monkeypatch):
+    """``jitu reminders send`` at 23:30 UTC on day D (06:30 on D+1 in Bandung): a delivery due on D is
+    overdue, one due on D+4 is due within three days. (D is a month ahead: the machine's date cannot pass.)"""
+    from datetime import time
+
+    day = datetime.now(UTC).date() + timedelta(days=30)
+    monkeypatch.setattr(clock, "_utc_now", lambda: datetime.combine(day, time(23, 30), tzinfo=UTC))
+    w = await build(2)
+    staff = await _staff(w.lks_id, "staf-malam", "")
+    await Allocation.update({Allocation.status: "approved", Allocation.deliver_by: day}).where(
+        Allocation.id == w.allocations[0])
+    await Allocation.update({Allocation.status: "approved", Allocation.deliver_by: day + timedelta(days=4)}).where(
+        Allocation.id == w.allocations[1])
+    tally = await reminders.send_due(settings=Settings(smtp_host=""))
+    assert tally.notified[Kind.DELIVERY_OVERDUE] == 1 and tally.notified[Kind.DELIVERY_DUE] == 1
+    kinds = {n["kind"] for n in await Notification.select().where(Notification.account == staff)}
+    assert kinds == {Kind.DELIVERY_OVERDUE, Kind.DELIVERY_DUE}

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Request, get
@@ -15,7 +14,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Response, Template
 
-from marketplace import regions
+from marketplace import clock, regions
 from marketplace.disclosure import Figure
 from marketplace.vocabulary import PPKS_TYPES, Role
 from portal.auth import roles
@@ -51,7 +50,7 @@ def _rollup(cells: dict[str, dict[str, int]], key: Any) -> dict[str, dict[str, i
 
 
 async def _work_in_progress() -> dict[str, Any]:
-    today = datetime.now(UTC).date()
+    today = clock.today()
     overdue = await Allocation.raw(
         "SELECT a.lks AS lks, l.name AS name, COUNT(*) AS n, MIN(a.deliver_by) AS oldest FROM allocation a "
         "JOIN lks l ON l.id = a.lks WHERE a.status = 'approved' AND a.deliver_by < {} "

@@ -5,7 +5,6 @@ page and in its donors' impact view."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Request, get, post
@@ -14,6 +13,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from marketplace import clock
 from marketplace.lks_reports import MAX_PHOTOS, ReportError, ReportInvalid
 from marketplace.lks_team import LEDGER
 from marketplace.ports import STORE_DOWN_MESSAGE, ObjectStoreUnavailable
@@ -46,7 +46,7 @@ async def _own(request: Request[Any, Any, Any], errors: dict[str, str] | None = 
     reports = await store.reports_of(user.lks_id)
     state = await deadlines.standing_of(user.lks_id)
     missing = state.missing
-    default = missing[0].period if missing else deadlines.period_of(datetime.now(UTC).date())
+    default = missing[0].period if missing else deadlines.period_of(clock.today())
     return await page(request, "lks_reports/own.html", status_code=status_code, errors=errors or {},
                       values=values or {}, reports=reports, fund=await balance(user.lks_id), default_period=default,
                       missing=missing, paused=state.paused, policy=await deadlines.policy(), max_photos=MAX_PHOTOS,

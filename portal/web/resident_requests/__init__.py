@@ -3,7 +3,6 @@ revoking consent by ticket, and the kelurahan operator's validation desk with po
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from litestar import Request, get, post
@@ -11,6 +10,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
+from marketplace import clock
 from marketplace import resident_requests as rules
 from marketplace.needs import NeedError
 from marketplace.regions import kelurahan, name_of
@@ -64,7 +64,7 @@ async def request_submit(request: Request[Any, Any, Any]) -> Template:
         return await page(request, "resident_requests/form.html", status_code=429, **_form_context(
             safe, error="Terlalu banyak permohonan dari alamat Anda. Tunggu satu menit lalu coba lagi."))
     try:
-        data = rules.parse_request(values, date.today())
+        data = rules.parse_request(values, clock.today())
     except RequestInvalid as exc:
         return await page(request, "resident_requests/form.html", status_code=400,
                           **_form_context(safe, exc.errors, error="Periksa kembali isian yang ditandai."))
