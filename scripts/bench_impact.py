@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench_web import JITU, TEMPLATE_SECRET, Page, drive, load, login, server
+from bench_web import JITU, TEMPLATE_SECRET, Page, check, drive, load, login, server
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 
@@ -102,7 +102,11 @@ def main() -> None:
             sessions["public"] = [("lang=id", "") for _ in range(args.concurrency)]
             print(f"{'page':<28} {'rps':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} errors  load")
             for p in pages:
-                r = drive(base, p, sessions[p.role], args.concurrency, args.duration)
+                paths = [(cookie, p.path) for cookie, _ in sessions[p.role][:args.concurrency]]
+                status = check(base, *paths[0])
+                if status != 200:
+                    raise SystemExit(f"{p.role} {p.path} answered {status}, not 200")
+                r = drive(base, p, paths, args.duration)
                 print(f"{p.label:<28} {r['rps']:7.1f} {r['p50']:8.1f} {r['p95']:8.1f} {r['p99']:8.1f} "
                       f"{int(r['errors']):6d}  {load()}", flush=True)
         print(figures)

@@ -6,11 +6,14 @@ function jituFollowJob(box, onDone) {
     fetch("/api/jobs/" + box.dataset.job, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (job) {
       bar.style.width = job.progress + "%";
       bar.parentNode.setAttribute("aria-valuenow", job.progress);
-      msg.textContent = job.message || job.status;
+      // the job's own words once it has some; until then the page's (translated) "waiting" text stays,
+      // never the raw status code
+      if (job.message) { msg.textContent = job.message; }
       if (job.status === "done") {
         onDone(typeof job.result === "string" ? JSON.parse(job.result) : job.result);
       } else if (job.status === "failed") {
         msg.className = "alert";
+        if (!job.message) { msg.textContent = box.dataset.failed || "Pekerjaan gagal."; }
       } else {
         setTimeout(poll, 1000);
       }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -49,14 +50,16 @@ def jitu(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
-@pytest.fixture(scope="session")
-def portal(portal_env: dict[str, str]) -> Iterator[str]:
-    jitu(portal_env, "migrate")
+@contextlib.contextmanager
+def serve(env: dict[str, str]) -> Iterator[str]:
+    """``jitu serve`` on a free port with this environment (migrated first); fails the test if the portal
+    process printed a warning."""
+    jitu(env, "migrate")
     port = _free_port()
     exe = Path(sys.executable).with_name("jitu")
-    log = Path(portal_env["JITU_VAR_DIR"]) / "portal-stderr.log"
+    log = Path(env["JITU_VAR_DIR"]) / "portal-stderr.log"
     with log.open("wb") as err:  # the child keeps its own descriptor
-        proc = subprocess.Popen([str(exe), "serve", "--port", str(port)], env=portal_env,
+        proc = subprocess.Popen([str(exe), "serve", "--port", str(port)], env=env,
                                 stdout=subprocess.DEVNULL, stderr=err)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -74,6 +77,12 @@ def portal(portal_env: dict[str, str]) -> Iterator[str]:
         proc.wait(timeout=10)
     warned = [line for line in log.read_text(errors="replace").splitlines() if WARNING_LINE.search(line)]
     assert not warned, "the portal process printed warnings:\n" + "\n".join(warned[:20])
+
+
+@pytest.fixture(scope="session")
+def portal(portal_env: dict[str, str]) -> Iterator[str]:
+    with serve(portal_env) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
