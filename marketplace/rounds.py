@@ -9,11 +9,12 @@ offer enters with its remaining units times the value per unit, so needs and off
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from marketplace.approval import capacity_units
 from marketplace.vocabulary import KIND_LABELS
-from matching import Explainer, Instance, Result, SolverSettings, parse_instance, solve
+from matching import Explainer, Instance, Result, SolverSettings, Unmatched, parse_instance, solve
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +99,54 @@ def build_instance(period: str, household_cap: int | None, needs: Iterable[NeedR
     return instance
 
 
-def solve_instance(instance: dict[str, Any], settings: SolverSettings) -> tuple[Instance, Result]:
+def solve_instance(instance: dict[str, Any], settings: SolverSettings,
+                   offers: Iterable[OfferRecord] = ()) -> tuple[Instance, Result]:
     parsed = parse_instance(instance)
-    return parsed, solve(parsed, settings)
+    return parsed, fit_whole_units(parsed, solve(parsed, settings), offers)
+
+
+def fit_whole_units(instance: Instance, result: Result, offers: Iterable[OfferRecord]) -> Result:
+    """Keep each goods offer within its whole units, as approval will count them.
+
+    The contract knows one amount per need, so a goods offer enters in rupiah (units × value per unit),
+    but approval hands out whole packages: a need of Rp 160.000 takes two packages of Rp 150.000. Where the
+    rounded-up units of an offer's proposals exceed its remaining units, the proposals worth the least
+    priority per unit are dropped (``not_selected``: the packages went to others) until they fit, so every
+    proposal can be approved. Dropping keeps the result feasible for the instance; the objective is
+    recounted and ``info["whole_units"]`` says how many were dropped."""
+    goods = {offer_key(o.id): o for o in offers if o.unit_value > 0}
+    by_offer: dict[str, list[int]] = {}
+    for i, a in enumerate(result.allocations):
+        if a.offer in goods:
+            by_offer.setdefault(a.offer, []).append(i)
+    if not by_offer:
+        return result
+    priority = {n.id: n.priority for n in instance.needs}
+    dropped: set[int] = set()
+    for key, rows in by_offer.items():
+        offer = goods[key]
+        units = {i: capacity_units(result.allocations[i].amount, offer.unit_value) for i in rows}
+        if sum(units.values()) <= offer.remaining:
+            continue
+        left = offer.remaining
+        # most priority per package first (then the higher priority, then the instance order): a knapsack's
+        # greedy, then any that still fit the room left
+        for i in sorted(rows, key=lambda i: (-priority[result.allocations[i].need] / units[i],
+                                             -priority[result.allocations[i].need], i)):
+            if units[i] <= left:
+                left -= units[i]
+            else:
+                dropped.add(i)
+    if not dropped:
+        return result
+    kept = tuple(a for i, a in enumerate(result.allocations) if i not in dropped)
+    unmatched = result.unmatched + tuple(Unmatched(result.allocations[i].need, "not_selected")
+                                         for i in sorted(dropped))
+    objective = sum(priority[a.need] for a in kept)
+    stats = replace(result.stats, objective=objective,
+                    status="FEASIBLE" if objective < result.stats.bound else result.stats.status)
+    info = {**result.info, "whole_units": {"dropped": len(dropped), "objective_before": result.stats.objective}}
+    return replace(result, allocations=kept, unmatched=unmatched, stats=stats, info=info)
 
 
 @dataclass(frozen=True, slots=True)

@@ -139,11 +139,52 @@ class Explainer:
         self.offers_by_kind: dict[str, list[Offer]] = {}
         for o in instance.offers:
             self.offers_by_kind.setdefault(o.kind, []).append(o)
+        self._places: dict[tuple[str, str, int], tuple[str | None, list[Offer], int]] = {}
+        self._areas: dict[tuple[str, str], list[Offer]] = {}
+        self._limits: dict[tuple[tuple[str, str, int], int], tuple[str | None, list[Offer]]] = {}
         self.allocated: dict[str, tuple[str, int]] = {}
         self.reasons: dict[str, str] = {}
         if result is not None:
             self.allocated = {a.need: (a.offer, a.amount) for a in result.allocations}
             self.reasons = {u.need: u.reason for u in result.unmatched}
+
+    def _place_rule(self, need: Need) -> tuple[str | None, list[Offer]]:
+        """The first three steps of :func:`blocking_rule` (kind, area, PPKS type), the area step kept per
+        (kind, kelurahan)."""
+        pool = self.offers_by_kind.get(need.kind, [])
+        if not pool:
+            return RULE_KIND, []
+        area = self._areas.get((need.kind, need.kelurahan))
+        if area is None:
+            area = self._areas[(need.kind, need.kelurahan)] = [o for o in pool if area_covers(o.areas, need.kelurahan)]
+        if not area:
+            return RULE_AREA, list(pool)
+        served = [o for o in area if ppks_served(o.ppks, need.ppks)]
+        return (RULE_PPKS, list(area)) if not served else (None, served)
+
+    def _blocking_rule(self, need: Need, rest: int) -> tuple[str | None, list[Offer]]:
+        """:func:`blocking_rule`, with the steps that depend only on (kind, kelurahan, PPKS type) done once
+        per such place: a city round explains some 300,000 needs against a few thousand offers."""
+        key = (need.kind, need.kelurahan, need.ppks)
+        place = self._places.get(key)
+        if place is None:
+            rule, before = self._place_rule(need)
+            # the smallest limit among the candidates: a remainder within it passes both limits everywhere
+            floor = min((min(o.capacity, o.max_per_need if o.max_per_need is not None else o.capacity)
+                         for o in before), default=0)
+            place = self._places[key] = (rule, before, floor)
+        rule, before, floor = place
+        if rule is not None:  # kind, area or PPKS type: the remainder does not matter
+            return rule, before
+        cap = self.instance.household_cap
+        if rest <= floor:
+            return (RULE_HOUSEHOLD_CAP, before) if cap is not None and rest > cap else (None, before)
+        # the candidates pass the first three steps, so this is the same answer as over the whole pool;
+        # needs of one place often ask the same amount
+        answer = self._limits.get((key, rest))
+        if answer is None:
+            answer = self._limits[(key, rest)] = blocking_rule(need, rest, before, cap)
+        return answer
 
     def explain(self, need_id: str, names: Mapping[str, str] | None = None) -> Explanation:
         need = self.needs[need_id]
@@ -167,8 +208,7 @@ class Explainer:
                 f"Kebutuhan {need.kind} sudah tertutup bantuan pemerintah ({progs}).",
                 f"The {need.kind} need is already covered by government aid ({progs}).",
             )
-        pool = self.offers_by_kind.get(need.kind, [])
-        rule, before = blocking_rule(need, rest, pool, self.instance.household_cap)
+        rule, before = self._blocking_rule(need, rest)
         if rule is not None:
             text_id, text_en = _no_offer_sentences(rule, need, rest, before, self.instance.household_cap, names)
             return Explanation(need_id, REASON_NO_OFFER, rule, text_id, text_en)

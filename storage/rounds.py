@@ -139,7 +139,7 @@ async def run_round(period: str, actor: str, started_by: int | None = None, prog
     await report(20, f"Menyelesaikan model: {len(instance['needs'])} kebutuhan, {len(instance['offers'])} penawaran…")
     solver = SolverSettings(time_limit=settings.match_time_limit, workers=settings.match_workers,
                             seed=settings.match_seed)
-    parsed, result = await asyncio.to_thread(solve_instance, instance, solver)
+    parsed, result = await asyncio.to_thread(solve_instance, instance, solver, offers)
     await report(80, "Menyimpan usulan alokasi…")
     region_names = {r.code: r.name for r in regions.all_regions()}
     proposals, refusals = explain_round(parsed, result, region_names, lks_names)
@@ -199,6 +199,9 @@ async def _store_round(period: str, actor: str, started_by: int | None, instance
             "period": period, "status": result.stats.status, "objective": result.stats.objective,
             "bound": result.stats.bound, "matched": len(proposals), "unmatched": len(refusals),
             "replaced_proposals": len(replaced), "instance": instance_key, "result": result_key,
+            # proposals of the solver's answer left out to keep goods offers within whole packages
+            # (marketplace.rounds.fit_whole_units): a replay of the instance shows them, the round does not
+            "dropped_for_whole_units": result.info.get("whole_units", {}).get("dropped", 0),
         }))
     return RoundSummary(round_id, result.stats.status, result.stats.objective, result.stats.bound,
                         len(proposals), len(refusals), len(replaced))

@@ -32,7 +32,7 @@ async def run_seed(scale: str, seed: int, *, if_empty: bool = False, period: str
     """Generate and load a dataset, then (``history``) six past periods of rounds, deliveries and
     donations (``storage/impact/history.py``); ``None`` when ``if_empty`` and households already exist."""
     from marketplace.synthetic import generate
-    from storage.bulk import has_households, load_dataset
+    from storage.bulk import analyze, has_households, load_dataset
 
     if if_empty and await has_households():
         return None
@@ -49,6 +49,7 @@ async def run_seed(scale: str, seed: int, *, if_empty: bool = False, period: str
             raise HistoryFailed(f"{type(exc).__name__}: {exc}") from exc
         report.history_seconds = time.perf_counter() - started
         await refresh_all()
+    await analyze()
     return report
 
 

@@ -71,3 +71,21 @@ def test_sentences() -> None:
     assert "Rp 10,000" in explain(inst, "N-hh", result).en
     won = explain(inst, "N-won", result)
     assert won.reason is None and "O-tunai" in won.id and "O-tunai" in won.en
+
+
+def test_the_explainer_answers_as_the_rule_by_rule_filter_on_every_fuzzed_shape() -> None:
+    """The explainer remembers each place's candidate offers (a city round asks 300,000 times); its answer
+    must be the plain filter's over the kind's whole pool, for every need, limits and cap included."""
+    from matching.explain import Explainer, blocking_rule
+    from matching.fuzz import SHAPES, generate
+    from matching.instance import aid_totals, remainder
+
+    for shape in SHAPES.values():
+        for seed in range(3):
+            inst = parse_instance(generate(shape, 60, seed))
+            ex, aid = Explainer(inst), aid_totals(inst.government_aid)
+            for n in inst.needs:
+                rest = remainder(n, aid)
+                pool = [o for o in inst.offers if o.kind == n.kind]
+                rule, before = blocking_rule(n, rest, pool, inst.household_cap)
+                assert ex._blocking_rule(n, rest) == (rule, before), (shape, seed, n.id)

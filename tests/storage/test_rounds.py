@@ -77,6 +77,32 @@ async def test_goods_offers_enter_in_rupiah(db):
     assert (await Allocation.select(Allocation.need).first())["need"] == n
 
 
+async def test_goods_proposals_fit_whole_packages_so_approval_refuses_none(db):
+    """3 packages of Rp150.000 (Rp450.000 in the contract): the solver fits Rp160.000 + 140.000 + 140.000, but
+    the Rp160.000 need takes two packages at approval. The round keeps the two needs worth most per package."""
+    from storage.decisions.selection import Selection, decide_selection
+
+    big = await f.need(await f.household(n=11), "pangan", 160_000, priority=60)
+    small = [await f.need(await f.household(n=12 + i), "pangan", 140_000, priority=50) for i in range(2)]
+    owner = await f.lks()
+    offer = await f.offer(owner, "pangan", capacity=3, unit_value=150_000)
+    summary = await rounds.run_round(f.PERIOD, "tester")
+    assert summary.matched == 2
+    assert sorted(r["need"] for r in await Allocation.select(Allocation.need)) == sorted(small)
+    dropped = await UnmatchedNeed.select().where(UnmatchedNeed.need == big).first()
+    assert dropped["reason"] == "not_selected"
+    row = await MatchingRound.select().first()
+    assert row["objective"] == 100
+    stored = json.loads(make_object_store().get(row["result_key"]))
+    assert {u["need"] for u in stored["unmatched"]} == {f"N-{big}"}  # the stored result is the one proposed
+    audit = await AuditEvent.select(AuditEvent.after).where(AuditEvent.action == "round.proposed").first()
+    after = audit["after"] if isinstance(audit["after"], dict) else json.loads(audit["after"])
+    assert after["dropped_for_whole_units"] == 1
+    tally = await decide_selection(Selection(row["id"]), "approve", "tester")
+    assert tally.decided == 2 and not tally.refused
+    assert (await Offer.select(Offer.remaining).where(Offer.id == offer).first())["remaining"] == 1
+
+
 async def test_rerun_replaces_unapproved_proposals_only(db):
     city = await _city()
     n1 = city["needs"][0]
