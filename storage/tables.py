@@ -568,6 +568,10 @@ class ReminderSent(Table, tablename="reminder_sent"):
     kind = Varchar(length=24)
     created_at = Timestamptz(default=TimestamptzNow())
     emailed_at = Timestamptz(null=True, default=None)
+    email_attempts = Integer(default=0)
+    """E-mails tried for this reminder: a failed one is tried again by the next run, up to a limit."""
+    email_claimed_at = Timestamptz(null=True, default=None)
+    """When a run last took this e-mail to send: an overlapping run leaves it alone for a while."""
 
 
 class Referral(Table):

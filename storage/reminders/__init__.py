@@ -6,7 +6,8 @@ reminder is sent once: it has a key (``marketplace.reminders.reminder_key``) and
 per person, unique on that key, written in the same transaction as the notification, so running
 ``jitu reminders send`` (or the worker's scheduled job, ``REMINDER_SCHEDULE``) twice sends nothing new,
 even when two runs overlap. E-mail goes after the commit; a mail failure is logged and never undoes the
-notification (the row's ``emailed_at`` stays empty).
+notification: the row's ``emailed_at`` stays empty and the next run, if the reminder is still due, tries
+the e-mail again (not the notification), up to ``EMAIL_ATTEMPTS`` runs.
 """
 
 from __future__ import annotations
@@ -172,44 +173,78 @@ def _send(emails: list[EmailMessage], settings: Settings) -> list[bool]:
 
 
 async def send(reminders: Sequence[Reminder], settings: Settings | None = None, tally: Tally | None = None) -> Tally:
-    """Send each reminder to each of its people who wants it and has not had it yet."""
+    """Send each reminder to each of its people who wants it and has not had it yet; e-mail the ones whose
+    e-mail is still owed (a new reminder, or one whose e-mail failed on an earlier run)."""
     settings = settings or get_settings()
     tally = tally or Tally()
     wanted = await _choices_of(p.account_id for r in reminders for p in r.to)
-    outbox: list[tuple[int, EmailMessage]] = []
+    owed: list[tuple[int, EmailMessage]] = []
     for r in reminders:
         people = [p for p in r.to if (c := wanted[p.account_id][r.kind]).portal or c.email]
         keys = {p.account_id: reminder_key(r.key, "a", p.account_id) for p in people}
         if not keys:
             continue
+        mailed = {p.account_id for p in people if settings.smtp_host and p.email and wanted[p.account_id][r.kind].email}
         async with unit_of_work():
-            done = {row["key"] for row in await ReminderSent.select(ReminderSent.key).where(
+            had = {row["key"]: row for row in await ReminderSent.select(
+                ReminderSent.id, ReminderSent.key, ReminderSent.emailed_at, ReminderSent.email_attempts).where(
                 ReminderSent.key.is_in(list(keys.values())))}
-            fresh = [p for p in people if keys[p.account_id] not in done]
-            if not fresh:
-                continue
-            inserted = await ReminderSent.insert(*[
-                ReminderSent(key=keys[p.account_id], account=p.account_id, kind=r.kind) for p in fresh
-            ]).on_conflict(target=ReminderSent.key, action="DO NOTHING").returning(ReminderSent.id, ReminderSent.key)
-            # a run overlapping this one may have taken some keys between our read and our insert
-            taken = {row["key"]: int(row["id"]) for row in inserted}
-            fresh = [p for p in fresh if keys[p.account_id] in taken]
-            portal = [p for p in fresh if wanted[p.account_id][r.kind].portal]
-            if portal:
-                await Notification.insert(*[Notification(account=p.account_id, kind=r.kind, message=r.message,
-                                                         link=r.link) for p in portal])
-            tally.notified[r.kind] += len(fresh)
-        if settings.smtp_host:
-            outbox += [(taken[keys[p.account_id]], _email(p.email, r.message, r.link, settings))
-                       for p in fresh if p.email and wanted[p.account_id][r.kind].email]
-    if outbox:
-        results = await asyncio.to_thread(_send, [e for _, e in outbox], settings)
+            fresh = [p for p in people if keys[p.account_id] not in had]
+            rows: dict[str, int] = {}
+            if fresh:
+                inserted = await ReminderSent.insert(*[
+                    ReminderSent(key=keys[p.account_id], account=p.account_id, kind=r.kind) for p in fresh
+                ]).on_conflict(target=ReminderSent.key, action="DO NOTHING").returning(ReminderSent.id,
+                                                                                        ReminderSent.key)
+                # a run overlapping this one may have taken some keys between our read and our insert
+                rows = {row["key"]: int(row["id"]) for row in inserted}
+                fresh = [p for p in fresh if keys[p.account_id] in rows]
+                portal = [p for p in fresh if wanted[p.account_id][r.kind].portal]
+                if portal:
+                    await Notification.insert(*[Notification(account=p.account_id, kind=r.kind, message=r.message,
+                                                             link=r.link) for p in portal])
+                tally.notified[r.kind] += len(fresh)
+        retry = [p for p in people if p.account_id in mailed and (row := had.get(keys[p.account_id])) is not None
+                 and row["emailed_at"] is None and row["email_attempts"] < EMAIL_ATTEMPTS]
+        owed += [(rows[keys[p.account_id]], _email(p.email, r.message, r.link, settings))
+                 for p in fresh if p.account_id in mailed]
+        owed += [(int(had[keys[p.account_id]]["id"]), _email(p.email, r.message, r.link, settings)) for p in retry]
+    if owed:
+        once = dict(owed)  # one e-mail per row, even if a reminder came twice
+        claimed = await _claim(list(once))
+        outbox = [(row_id, email) for row_id, email in once.items() if row_id in claimed]
+        results = await asyncio.to_thread(_send, [e for _, e in outbox], settings) if outbox else []
         ok = [row_id for (row_id, _), sent in zip(outbox, results, strict=True) if sent]
         if ok:
             await ReminderSent.update({ReminderSent.emailed_at: datetime.now(UTC)}).where(ReminderSent.id.is_in(ok))
+        failed = [row_id for row_id, _ in outbox if row_id not in set(ok)]
+        if failed:  # free at once for the next run (the claim only keeps an overlapping run away)
+            await ReminderSent.update({ReminderSent.email_claimed_at: None}).where(ReminderSent.id.is_in(failed))
         tally.emailed += len(ok)
-        tally.email_failed += len(outbox) - len(ok)
+        tally.email_failed += len(failed)
     return tally
+
+
+EMAIL_ATTEMPTS = 5
+"""Runs that try one reminder's e-mail before giving up on it (an address the server always refuses)."""
+EMAIL_CLAIM = timedelta(minutes=15)
+"""How long a run's claim on an e-mail keeps an overlapping run from sending it too."""
+
+
+async def _claim(row_ids: Sequence[int]) -> set[int]:
+    """Takes the e-mails still owed among these rows for this run, counting the attempt, in one statement:
+    a run overlapping this one (or a second ``jitu reminders send``) finds them taken. A run that died
+    while sending leaves its claim to lapse after ``EMAIL_CLAIM``; the e-mail is then tried again."""
+    now = datetime.now(UTC)
+    async with unit_of_work():
+        taken = await ReminderSent.update({
+            ReminderSent.email_claimed_at: now, ReminderSent.email_attempts: ReminderSent.email_attempts + 1,
+        }).where(
+            ReminderSent.id.is_in(list(row_ids)) & ReminderSent.emailed_at.is_null()
+            & (ReminderSent.email_attempts < EMAIL_ATTEMPTS)
+            & (ReminderSent.email_claimed_at.is_null() | (ReminderSent.email_claimed_at < now - EMAIL_CLAIM))
+        ).returning(ReminderSent.id)
+    return {int(row["id"]) for row in taken}
 
 
 # --- what is due -----------------------------------------------------------------------------------

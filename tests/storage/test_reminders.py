@@ -198,3 +198,53 @@ async def test_the_daily_run_counts_late_on_bandungs_date(db, monkeypatch):
     assert tally.notified[Kind.DELIVERY_OVERDUE] == 1 and tally.notified[Kind.DELIVERY_DUE] == 1
     kinds = {n["kind"] for n in await Notification.select().where(Notification.account == staff)}
     assert kinds == {Kind.DELIVERY_OVERDUE, Kind.DELIVERY_DUE}
+
+
+async def test_a_failed_email_is_tried_again_by_the_next_run(db, smtp):
+    """The SMTP server was down: the next ``jitu reminders send`` e-mails the reminder (once), without a
+    second notification in the portal."""
+    inbox, settings = smtp
+    w = await build(1)
+    await _approved(w, clock.today() + timedelta(days=1))
+    staff = await _staff(w.lks_id, "staf-x", "x@lks.test")
+    down = await reminders.send_due(settings=Settings(smtp_host="127.0.0.1", smtp_port=_free_port()))
+    assert down.notified[Kind.DELIVERY_DUE] == 1 and down.email_failed == 1 and down.emailed == 0
+    row = await ReminderSent.select().first()
+    assert row["emailed_at"] is None and row["email_attempts"] == 1 and row["email_claimed_at"] is None
+
+    back = await reminders.send_due(settings=settings)
+    assert back.emailed == 1 and back.email_failed == 0 and sum(back.notified.values()) == 0
+    assert [m["To"] for m in inbox.messages] == ["x@lks.test"]
+    assert "jatuh tempo" in inbox.messages[0].get_payload()
+    assert await Notification.count().where(Notification.account == staff) == 1
+    assert (await ReminderSent.select().first())["emailed_at"] is not None
+
+    again = await reminders.send_due(settings=settings)
+    assert again.emailed == 0 and len(inbox.messages) == 1
+
+
+async def test_a_failing_email_is_tried_a_limited_number_of_runs(db):
+    w = await build(1)
+    await _approved(w, clock.today())
+    await _staff(w.lks_id, "staf-x", "x@lks.test")
+    dead = Settings(smtp_host="127.0.0.1", smtp_port=_free_port())
+    failed = [(await reminders.send_due(settings=dead)).email_failed for _ in range(reminders.EMAIL_ATTEMPTS + 2)]
+    assert failed == [1] * reminders.EMAIL_ATTEMPTS + [0, 0]
+    assert (await ReminderSent.select().first())["email_attempts"] == reminders.EMAIL_ATTEMPTS
+
+
+async def test_an_email_another_run_is_sending_is_left_to_it(db, smtp):
+    """An overlapping run has claimed the e-mail: this run does not send it too, until the claim lapses
+    (the run that claimed it died)."""
+    inbox, settings = smtp
+    w = await build(1)
+    await _approved(w, clock.today())
+    await _staff(w.lks_id, "staf-x", "x@lks.test")
+    await reminders.send_due(settings=Settings(smtp_host="127.0.0.1", smtp_port=_free_port()))
+    await ReminderSent.update({ReminderSent.email_claimed_at: datetime.now(UTC)}).where(ReminderSent.id > 0)
+    busy = await reminders.send_due(settings=settings)
+    assert busy.emailed == 0 and inbox.messages == []
+    await ReminderSent.update({ReminderSent.email_claimed_at: datetime.now(UTC) - reminders.EMAIL_CLAIM
+                               - timedelta(seconds=1)}).where(ReminderSent.id > 0)
+    lapsed = await reminders.send_due(settings=settings)
+    assert lapsed.emailed == 1 and len(inbox.messages) == 1
