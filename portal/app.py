@@ -33,6 +33,7 @@ from marketplace.ports import STORE_DOWN_MESSAGE, ObjectStoreUnavailable
 from marketplace.settings import Settings, get_settings
 from marketplace.vocabulary import KIND_LABELS, PPKS_TYPES, ROLE_LABELS, SENSITIVE_PPKS
 from portal.auth import role_guard
+from portal.compression import compression_config
 from portal.i18n import translate
 from portal.security import security_headers_hook
 from portal.sessions import DatabaseSessionStore, RotatingSessionConfig
@@ -219,6 +220,7 @@ def create_app(settings: Settings | None = None, *, session_store: Store | None 
         middleware=[session_config.middleware],
         stores={"sessions": store},
         csrf_config=csrf,
+        compression_config=compression_config(),
         openapi_config=OpenAPIConfig(
             title="jitu API", version="1",
             description="API Dinas Sosial Kota Bandung untuk instansi rujukan dan LKS. Otentikasi: "
