@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matching.data import NO_CLASS, IntArray, Prepared
+from matching.data import IntArray, Prepared, offer_needs
 from matching.heuristic import UNASSIGNED, greedy
 
 PROFIT_CELLS = 1 << 14  # DP width: priority sums above this are scaled down (the gain is still checked exactly)
@@ -34,30 +34,6 @@ class ExchangeStats:
     sweeps: int
     swaps: int  # offers whose needs changed
     cells: int  # DP cells computed (the work counted)
-
-
-def offer_needs(prep: Prepared) -> tuple[IntArray, IntArray]:
-    """Every eligible (offer, need) pair grouped by offer: ``(needs, start)``, offer ``j``'s needs being
-    ``needs[start[j]:start[j + 1]]`` (ascending within each of its classes)."""
-    cand = np.flatnonzero(prep.cls != NO_CLASS)
-    members = cand[np.argsort(prep.cls[cand], kind="stable")]
-    class_start = np.searchsorted(prep.cls[members], np.arange(prep.n_classes + 1))
-    sizes = np.diff(class_start)
-    lens = [len(o) for o in prep.class_offers]
-    oc_off = np.concatenate(prep.class_offers).astype(np.int64) if lens else np.zeros(0, np.int64)
-    oc_cls = np.repeat(np.arange(prep.n_classes), lens)
-    by_offer = np.lexsort((oc_cls, oc_off))
-    oc_off, oc_cls = oc_off[by_offer], oc_cls[by_offer]
-    counts = sizes[oc_cls]
-    total = int(counts.sum())
-    # Expand each (offer, class) pair into its class's members: position k of pair q -> members[s_q + k].
-    pair_of = np.repeat(np.arange(len(oc_cls)), counts)
-    first = np.cumsum(counts) - counts
-    offset = np.arange(total, dtype=np.int64) - first[pair_of]
-    needs = members[class_start[oc_cls][pair_of] + offset]
-    per_offer = np.bincount(oc_off, weights=counts, minlength=prep.n_offers).astype(np.int64)
-    start = np.r_[0, np.cumsum(per_offer)].astype(np.int64)
-    return needs, start
 
 
 def best_subset(weights: IntArray, profits: IntArray, capacity: int) -> tuple[np.ndarray, int]:

@@ -24,6 +24,11 @@ enumerating its subsets with numpy (households grouped by their number of candid
 ``ENUMERATE_MAX`` needs), above that by its fractional (Dantzig) bound, which is still valid.
 The value is computed in floating point and a margin far above the rounding error is added before
 the floor, so the integer bound stays proven.
+
+Where only a few needs fit an offer, ``lam_j C_j`` overstates what the offer can earn: the LP fills it
+with a fraction of one more need. :func:`offer_knapsack_savings` splits each need's value between its
+household and its offers and bounds those offers as 0/1 knapsacks (no household cap is needed for it;
+this is what tightens the uncapped kelurahan-many shape, where ``L`` is the LP itself).
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ from matching.flow import FlowSolution
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
+KNAPSACK_MAX_FIT = 30  # offers where at most this many needs fit together get their own knapsack bound
+KNAPSACK_WIDTH = 16_000  # capacity cells of that knapsack (weights scaled down to fit, rounded down)
 ENUMERATE_MAX = 10  # households with up to this many candidate needs: knapsack by enumeration
 ROWS_PER_CHUNK = 1 << 22  # households x subsets evaluated at once (memory: 3 x 32 MB)
 _NEG = -(1 << 60)
@@ -55,6 +62,8 @@ class LagrangeBound:
     steps: int
     dual_iterations: int
     seconds: float
+    knapsack_saving: float = 0.0  # taken off L(prices) by the offers' own knapsack bounds
+    knapsack_offers: int = 0  # offers bounded as knapsacks
 
 
 def flow_duals(prep: Prepared, flow: FlowSolution, max_iterations: int = 500) -> tuple[FloatArray, int]:
@@ -237,14 +246,75 @@ class Lagrangian:
         return value, margin, used, chosen
 
 
+def offer_knapsack_savings(
+    relax: Lagrangian, prices: FloatArray, needs: IntArray, start: IntArray
+) -> tuple[float, int]:
+    """How far ``sum_j prices_j * C_j`` overstates what the offers can earn: ``(saving, offers bounded)``.
+
+    Each need's value splits as ``p_i = u_i + q_i`` with ``q_i = min(p_i, r_i * min_j lam_j)`` (its
+    cheapest eligible offer's price) and ``u_i = p_i - q_i`` (the household part, ``max(v_i, 0)`` above).
+    A feasible allocation earns at most ``sum u`` over a household-feasible set plus, per offer, the
+    best 0/1 knapsack of ``q`` over its eligible needs within its capacity (each need counted once on
+    each side). ``L`` bounds that knapsack by ``lam_j C_j`` (every ``q_i <= lam_j r_i``); where only a
+    few needs fit an offer (at most ``KNAPSACK_MAX_FIT``: the remainders of that many smallest ones
+    already sum above the capacity) a dynamic programme bounds it more tightly. Its weights are the
+    remainders divided by ``g = ceil(C / KNAPSACK_WIDTH)`` and rounded *down*, the capacity too, so
+    every feasible set stays feasible and the programme's optimum is still an upper bound; per
+    rounded weight only as many needs as can ever be taken together are kept (the best ``q`` first,
+    a swap that keeps the weight and does not lower the value). Offers with many small needs keep
+    ``lam_j C_j``: there the needs at the offer's price fill it to within rupiah.
+    """
+    prep = relax.prep
+    n = prep.n_needs
+    saving = 0.0
+    bounded = 0
+    if len(relax.cand) == 0:
+        return 0.0, 0
+    vals = prices[relax.co]
+    least = np.minimum.reduceat(vals, relax.co_start)
+    q = np.zeros(n, dtype=np.float64)
+    q[relax.cand] = np.minimum(relax.p, relax.r * least[relax.c_of])
+    rem = prep.remainder
+    for j in np.flatnonzero(prices > 0).tolist():
+        e = needs[start[j] : start[j + 1]]
+        e = e[q[e] > 0]
+        capacity = int(prep.capacity[j])
+        k = KNAPSACK_MAX_FIT + 1
+        if len(e) >= k and int(np.partition(rem[e], k - 1)[:k].sum()) <= capacity:
+            continue  # more than KNAPSACK_MAX_FIT needs fit together
+        g = max(1, -(-capacity // KNAPSACK_WIDTH))
+        width = capacity // g
+        w = rem[e] // g
+        value = q[e]
+        free = float(value[w == 0].sum())  # rounded to weight 0: all of them fit
+        w, value = w[w > 0], value[w > 0]
+        order = np.lexsort((-value, w))
+        w, value = w[order], value[order]
+        first = np.flatnonzero(np.r_[True, w[1:] != w[:-1]]) if len(w) else np.zeros(0, np.int64)
+        rank = np.arange(len(w)) - np.repeat(first, np.diff(np.r_[first, len(w)]))
+        keep = rank < np.minimum(width // np.maximum(w, 1), KNAPSACK_MAX_FIT)
+        dp = np.zeros(width + 1, dtype=np.float64)
+        for wi, vi in zip(w[keep].tolist(), value[keep].tolist(), strict=True):
+            dp[wi:] = np.maximum(dp[wi:], dp[: width + 1 - wi] + vi)
+        best = free + float(dp[-1])
+        saving += max(0.0, float(prices[j]) * capacity - best)
+        bounded += 1
+    return saving, bounded
+
+
 def lagrangian_bound(
     prep: Prepared,
     flow: FlowSolution,
     lower: int,
     steps: int = 12,
     relax: Lagrangian | None = None,
+    pairs: tuple[IntArray, IntArray] | None = None,
 ) -> LagrangeBound:
-    """The best ``L(prices)`` over the flow's duals and ``steps`` subgradient steps towards ``lower``."""
+    """The best ``L(prices)`` over the flow's duals and ``steps`` subgradient steps towards ``lower``.
+
+    With ``pairs`` (:func:`matching.data.offer_needs`) the offers where few needs fit are bounded as
+    knapsacks at those prices too (:func:`offer_knapsack_savings`).
+    """
     start = time.perf_counter()
     relax = relax or Lagrangian(prep)
     prices, iterations = flow_duals(prep, flow)
@@ -276,8 +346,15 @@ def lagrangian_bound(
     value, margin, best_prices, chosen_pos = best
     chosen = np.zeros(prep.n_needs, dtype=bool)
     chosen[relax.cand[chosen_pos]] = True
+    saving, bounded = 0.0, 0
+    if pairs is not None:
+        saving, bounded = offer_knapsack_savings(relax, best_prices, *pairs)
+        # The programme's float sums err far below this margin; subtracting it keeps the bound proven.
+        saving = max(0.0, saving - (1e-9 * float((best_prices * relax.capacity).sum()) + 1e-6))
     return LagrangeBound(
-        bound=math.floor(value + margin),
+        bound=math.floor(value + margin - saving),
+        knapsack_saving=saving,
+        knapsack_offers=bounded,
         value=value,
         prices=best_prices,
         chosen=chosen,

@@ -7,9 +7,10 @@ constraints, objective, solve in :mod:`matching.cpsat`) -> extract (:func:`extra
 * Small instances (``pairs <= exact_pairs_limit``) get the full CP-SAT model, hinted with the rounded
   LP solution; CP-SAT's own bound can then prove optimality.
 * Every instance gets the Lagrangian bound (:mod:`matching.lagrange`: offer capacities priced by the
-  flow's duals, each household's cap solved exactly), and the rounding takes the needs that bound's
-  subproblem chose first; then each offer swaps its weakest needs for unserved ones that fill its room
-  better (:mod:`matching.exchange`, a knapsack per offer, never lowering the objective).
+  flow's duals, each household's cap solved exactly, offers where few needs fit bounded as knapsacks),
+  and the rounding takes the needs that bound's subproblem chose first; then each offer swaps its
+  weakest needs for unserved ones that fill its room better (:mod:`matching.exchange`, a knapsack per
+  offer, never lowering the objective).
 * Larger ones get CP-SAT on a neighbourhood: the needs the LP serves only in part or the rounding
   dropped, competing with the lowest-value matched needs for the same offers and households, all
   else fixed.
@@ -31,7 +32,7 @@ import numpy as np
 
 from matching.checker import guard
 from matching.cpsat import Neighbourhood, solve_neighbourhood
-from matching.data import NO_CLASS, IntArray, Prepared, prepare
+from matching.data import NO_CLASS, IntArray, Prepared, offer_needs, prepare
 from matching.exchange import exchange
 from matching.flow import FlowSolution, solve_flow
 from matching.heuristic import UNASSIGNED, baseline, greedy, lp_rounding, objective
@@ -264,10 +265,13 @@ def _solve(instance: Instance, settings: SolverSettings, start: float) -> Result
     t = time.perf_counter()
     greedy_assign = baseline(prep)
     info["baseline_s"] = round(time.perf_counter() - t, 3)
-    lag = lagrangian_bound(prep, flow, objective(prep, greedy_assign), steps=settings.lagrange_steps)
+    pairs = offer_needs(prep)
+    lag = lagrangian_bound(prep, flow, objective(prep, greedy_assign), steps=settings.lagrange_steps, pairs=pairs)
     info["lagrange_s"] = round(lag.seconds, 3)
     info["lagrange_bound"] = lag.bound
     info["lagrange_steps"] = lag.steps
+    info["knapsack_saving"] = round(lag.knapsack_saving, 3)
+    info["knapsack_offers"] = lag.knapsack_offers
     info["flow_bound"] = flow.bound
     bound = min(bound, lag.bound)
     t = time.perf_counter()
@@ -280,7 +284,7 @@ def _solve(instance: Instance, settings: SolverSettings, start: float) -> Result
     if objective(prep, assign) < bound:
         t = time.perf_counter()
         cells = int(settings.time_limit * EXCHANGE_CELLS_PER_SECOND)
-        assign, ex = exchange(prep, assign, max_sweeps=settings.exchange_sweeps, max_cells=cells)
+        assign, ex = exchange(prep, assign, max_sweeps=settings.exchange_sweeps, max_cells=cells, pairs=pairs)
         info["exchange_s"] = round(time.perf_counter() - t, 3)
         info["exchange_gain"] = ex.gain
         info["exchange_sweeps"] = ex.sweeps

@@ -11,8 +11,8 @@ import pytest
 
 from matching import parse_instance
 from matching.checker import check
-from matching.data import NO_CLASS, prepare
-from matching.exchange import best_subset, exchange, offer_needs
+from matching.data import NO_CLASS, offer_needs, prepare
+from matching.exchange import best_subset, exchange
 from matching.flow import solve_flow
 from matching.fuzz import SCALES, SHAPES, generate
 from matching.heuristic import UNASSIGNED, baseline, greedy, lp_rounding, objective

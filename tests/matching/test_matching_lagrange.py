@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from matching import SolverSettings, parse_instance, solve
-from matching.data import prepare
+from matching.data import offer_needs, prepare
 from matching.flow import solve_flow
 from matching.fuzz import SCALES, SHAPES, generate
 from matching.lagrange import Lagrangian, flow_duals, lagrangian_bound
+from tests.matching.checker import brute_force
 
 EXACT = SolverSettings(time_limit=5.0, workers=1, seed=0)
 
@@ -80,7 +81,72 @@ def test_fuzzed_small_instances(shape: str) -> None:
         instance = parse_instance(generate(SHAPES[shape], SCALES["small"], seed))
         prep = prepare(instance)
         flow = solve_flow(prep)
-        lag = lagrangian_bound(prep, flow, lower=0)
+        plain = lagrangian_bound(prep, flow, lower=0)
+        lag = lagrangian_bound(prep, flow, lower=0, pairs=offer_needs(prep))
         result = solve(instance, SolverSettings(time_limit=0.5, exact_pairs_limit=0, lns_pairs_limit=0))
-        assert result.stats.objective <= lag.bound <= flow.bound, (shape, seed)
+        assert result.stats.objective <= lag.bound <= plain.bound <= flow.bound, (shape, seed)
         assert result.stats.bound == min(lag.bound, flow.bound), (shape, seed)
+
+
+def test_an_offer_that_holds_one_need_is_bounded_by_it() -> None:
+    """No cap; one offer of 1,000 and two needs of 600 (priority 6): the LP takes 1 2/3 needs (10), the
+    offer's knapsack only one (6), which is the optimum."""
+    data = {"version": 1, "period": "2026-12", "government_aid": [],
+            "needs": [{"id": f"N{k}", "household": f"K{k}", "kelurahan": "32.73.01.1001", "ppks": 24,
+                       "kind": "pangan", "amount": 600, "priority": 6} for k in range(2)],
+            "offers": [{"id": "O", "lks": "L", "kind": "pangan", "capacity": 1000, "areas": [],
+                        "ppks": []}]}  # fmt: skip
+    prep = prepare(parse_instance(data))
+    flow = solve_flow(prep)
+    assert flow.bound == 10 and lagrangian_bound(prep, flow, lower=0).bound == 10
+    lag = lagrangian_bound(prep, flow, lower=0, pairs=offer_needs(prep))
+    assert lag.bound == 6 and lag.knapsack_offers == 1
+    assert solve(parse_instance(data), SolverSettings(exact_pairs_limit=0, lns_pairs_limit=0)).stats.status == "OPTIMAL"
+
+
+def _few_fit(seed: int) -> dict[str, Any]:
+    """Up to 7 needs of odd sizes and 2-3 offers that hold a few of them (capacities above the
+    knapsack's width, so its weights are scaled and rounded down), with or without a cap."""
+    rng = random.Random(f"few-fit-{seed}")
+    kels = ["32.73.01.1001", "32.73.01.1002"]
+    needs = [{"id": f"N{i}", "household": f"K{rng.randint(0, 3)}", "kelurahan": rng.choice(kels),
+              "ppks": rng.choice([1, 24]), "kind": "pangan", "amount": rng.randint(1_000, 9_000),
+              "priority": rng.randint(1, 20)} for i in range(rng.randint(1, 7))]  # fmt: skip
+    offers = []
+    for j in range(rng.randint(1, 3)):
+        o: dict[str, Any] = {"id": f"O{j}", "lks": "L", "kind": "pangan", "capacity": rng.randint(1_500, 20_000),
+                             "areas": rng.choice([[], [kels[0]]]), "ppks": rng.choice([[], [24]])}  # fmt: skip
+        if rng.random() < 0.3:
+            o["max_per_need"] = rng.randint(3_000, 9_000)
+        offers.append(o)
+    data: dict[str, Any] = {"version": 1, "period": "2026-12", "needs": needs, "offers": offers,
+                            "government_aid": []}  # fmt: skip
+    if rng.random() < 0.5:
+        data["household_cap"] = rng.randint(4_000, 15_000)
+    return data
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_offer_knapsacks_keep_the_bound_above_the_optimum(seed: int) -> None:
+    data = _few_fit(seed)
+    instance = parse_instance(data)
+    prep = prepare(instance)
+    flow = solve_flow(prep)
+    plain = lagrangian_bound(prep, flow, lower=0)
+    lag = lagrangian_bound(prep, flow, lower=0, pairs=offer_needs(prep))
+    optimum = brute_force(data)  # independent of the model (tests/matching/checker.py)
+    assert optimum <= lag.bound <= plain.bound <= flow.bound
+    result = solve(instance, SolverSettings(time_limit=1.0, exact_pairs_limit=0, lns_pairs_limit=0))
+    assert result.info["guard"] == {"violations": 0}
+    assert result.stats.objective <= optimum <= result.stats.bound <= lag.bound
+
+
+def test_offer_knapsacks_tighten_the_random_instances() -> None:
+    """The knapsacks are not idle: on some of the instances above they lower the bound."""
+    tighter = 0
+    for seed in range(60):
+        prep = prepare(parse_instance(_few_fit(seed)))
+        flow = solve_flow(prep)
+        plain = lagrangian_bound(prep, flow, lower=0)
+        tighter += lagrangian_bound(prep, flow, lower=0, pairs=offer_needs(prep)).bound < plain.bound
+    assert tighter >= 1
