@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from matching import parse_instance
+from matching import SolverSettings, parse_instance, solve
 from matching.checker import check
 from matching.data import NO_CLASS, offer_needs, prepare
 from matching.exchange import best_subset, exchange
@@ -149,3 +149,16 @@ def test_work_is_counted_not_timed() -> None:
     assert objective(prep, cut) == objective(prep, start) + cut_stats.gain
     _checked(inst, full)
     _checked(inst, cut)
+
+
+def test_above_the_pair_list_limit_the_solver_does_without() -> None:
+    """Above ``pair_list_limit`` neither the exchange nor the offers' knapsack bounds run (memory)."""
+    inst = parse_instance(generate(SHAPES["tight-cap"], SCALES["small"], 0))
+    rounding = {"exact_pairs_limit": 0, "lns_pairs_limit": 0, "time_limit": 0.5}
+    full = solve(inst, SolverSettings(**rounding))
+    bare = solve(inst, SolverSettings(**rounding, pair_list_limit=0))
+    assert full.info["exchange_gain"] > 0 and "exchange_gain" not in bare.info
+    assert bare.info["knapsack_offers"] == 0
+    for result in (full, bare):
+        assert check(inst, result) == [] and result.info["guard"] == {"violations": 0}
+    assert bare.stats.objective < full.stats.objective
