@@ -269,7 +269,9 @@ def _solve(instance: Instance, settings: SolverSettings, start: float) -> Result
     t = time.perf_counter()
     greedy_assign = baseline(prep)
     info["baseline_s"] = round(time.perf_counter() - t, 3)
+    t = time.perf_counter()
     pairs = offer_needs(prep) if prep.pairs <= settings.pair_list_limit else None
+    info["pair_list_s"] = round(time.perf_counter() - t, 3)
     lag = lagrangian_bound(prep, flow, objective(prep, greedy_assign), steps=settings.lagrange_steps, pairs=pairs)
     info["lagrange_s"] = round(lag.seconds, 3)
     info["lagrange_bound"] = lag.bound
