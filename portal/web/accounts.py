@@ -19,6 +19,7 @@ from storage import logins
 from storage.accounts import find_by_username
 from storage.counting import count_rows
 from storage.logins import second_factor
+from storage.registry import needs_in_kelurahan
 from storage.reminders import notifications_for
 from storage.tables import Account, Allocation, Donation, Household, Lks, Need
 from storage.uow import unit_of_work
@@ -131,7 +132,7 @@ async def home(request: Request[Any, Any, Any]) -> Template:
     elif user.role == Role.OPERATOR_KELURAHAN:
         figures["households"] = await count_rows(Household, Household.kelurahan_code == user.kelurahan_code)
         figures["needs_submitted"] = await count_rows(
-            Need, (Need.household.kelurahan_code == user.kelurahan_code) & (Need.status == "submitted"))
+            Need, needs_in_kelurahan(user.kelurahan_code or "-") & (Need.status == "submitted"))
     elif user.role == Role.LKS_STAFF:
         lks = await Lks.select(Lks.name, Lks.status).where(Lks.id == user.lks_id).first()
         figures["lks"] = lks

@@ -1,6 +1,7 @@
 import asyncio
 import csv
 import io
+import re
 from datetime import date
 
 import pytest
@@ -157,3 +158,26 @@ async def test_assessment_form_then_verification_by_dinsos_only(client, tmp_path
         "to": "verified", "household_id": str(hid), "_csrf_token": csrf(client)}, follow_redirects=False)
     assert done.status_code in (302, 303)
     assert (await Need.select(Need.status).first())["status"] == "verified"
+
+
+async def test_operator_needs_queue_and_home_count_are_their_kelurahan_only(client):
+    """The operator's queue reads its kelurahan's needs through an array of household ids (the city-scale
+    plan): it must list and count exactly the needs of that kelurahan and status, nothing of the next one."""
+    from storage.tables import Need
+
+    own, other = [], []
+    for i, code in enumerate([KEL, KEL, KEL, "32.73.03.1002", "32.73.03.1002"]):
+        [hh] = await Household.insert(Household(kk_cipher="x", kk_hash=f"hash-{i}", kelurahan_code=code))
+        for status in ("submitted", "verified"):
+            [need] = await Need.insert(Need(household=hh["id"], ppks=23, kind="pangan", amount=100_000 + i,
+                                            status=status))
+            if status == "submitted":
+                (own if code == KEL else other).append(need["id"])
+    await make_account("operator_kelurahan", "op")  # kelurahan KEL
+    await login(client, "op")
+    queue = await client.get("/registri/kebutuhan?status=submitted")
+    assert queue.status_code == 200 and "3 kebutuhan" in queue.text
+    listed = {int(n) for n in re.findall(r"<tr><td>(\d+)</td>", queue.text)}
+    assert listed == set(own) and not listed & set(other)
+    home = await client.get("/beranda")
+    assert home.status_code == 200 and "<b>3</b><span>Permohonan menunggu asesmen" in home.text
