@@ -48,6 +48,7 @@ BoolArray = npt.NDArray[np.bool_]
 
 KNAPSACK_MAX_FIT = 30  # offers where at most this many needs fit together get their own knapsack bound
 KNAPSACK_WIDTH = 16_000  # capacity cells of that knapsack (weights scaled down to fit, rounded down)
+SEARCH_ITEMS = 64  # raise_prices judges an offer's knapsack on its 64 highest-priority and 64 densest needs
 ENUMERATE_MAX = 10  # households with up to this many candidate needs: knapsack by enumeration
 ROWS_PER_CHUNK = 1 << 22  # households x subsets evaluated at once (memory: 3 x 32 MB)
 _NEG = -(1 << 60)
@@ -278,28 +279,117 @@ def offer_knapsack_savings(
     for j in np.flatnonzero(prices > 0).tolist():
         e = needs[start[j] : start[j + 1]]
         e = e[q[e] > 0]
-        capacity = int(prep.capacity[j])
-        k = KNAPSACK_MAX_FIT + 1
-        if len(e) >= k and int(np.partition(rem[e], k - 1)[:k].sum()) <= capacity:
+        best = _knapsack(rem[e], q[e], int(prep.capacity[j]))
+        if best is None:
             continue  # more than KNAPSACK_MAX_FIT needs fit together
-        g = max(1, -(-capacity // KNAPSACK_WIDTH))
-        width = capacity // g
-        w = rem[e] // g
-        value = q[e]
-        free = float(value[w == 0].sum())  # rounded to weight 0: all of them fit
-        w, value = w[w > 0], value[w > 0]
-        order = np.lexsort((-value, w))
-        w, value = w[order], value[order]
-        first = np.flatnonzero(np.r_[True, w[1:] != w[:-1]]) if len(w) else np.zeros(0, np.int64)
-        rank = np.arange(len(w)) - np.repeat(first, np.diff(np.r_[first, len(w)]))
-        keep = rank < np.minimum(width // np.maximum(w, 1), KNAPSACK_MAX_FIT)
-        dp = np.zeros(width + 1, dtype=np.float64)
-        for wi, vi in zip(w[keep].tolist(), value[keep].tolist(), strict=True):
-            dp[wi:] = np.maximum(dp[wi:], dp[: width + 1 - wi] + vi)
-        best = free + float(dp[-1])
-        saving += max(0.0, float(prices[j]) * capacity - best)
+        saving += max(0.0, float(prices[j]) * int(prep.capacity[j]) - best)
         bounded += 1
     return saving, bounded
+
+
+def _knapsack(rem: IntArray, value: FloatArray, capacity: int, width: int = KNAPSACK_WIDTH) -> float | None:
+    """An upper bound on the best 0/1 knapsack of ``value`` within ``capacity`` (see
+    :func:`offer_knapsack_savings`), or ``None`` when more than ``KNAPSACK_MAX_FIT`` needs fit together."""
+    k = KNAPSACK_MAX_FIT + 1
+    if len(rem) >= k and int(np.partition(rem, k - 1)[:k].sum()) <= capacity:
+        return None
+    g = max(1, -(-capacity // width))
+    cells = capacity // g
+    w = rem // g
+    free = float(value[w == 0].sum())  # rounded to weight 0: all of them fit
+    w, value = w[w > 0], value[w > 0]
+    order = np.lexsort((-value, w))
+    w, value = w[order], value[order]
+    first = np.flatnonzero(np.r_[True, w[1:] != w[:-1]]) if len(w) else np.zeros(0, np.int64)
+    rank = np.arange(len(w)) - np.repeat(first, np.diff(np.r_[first, len(w)]))
+    keep = rank < np.minimum(cells // np.maximum(w, 1), KNAPSACK_MAX_FIT)
+    dp = np.zeros(cells + 1, dtype=np.float64)
+    for wi, vi in zip(w[keep].tolist(), value[keep].tolist(), strict=True):
+        dp[wi:] = np.maximum(dp[wi:], dp[: cells + 1 - wi] + vi)
+    return free + float(dp[-1])
+
+
+def raise_prices(
+    relax: Lagrangian,
+    prices: FloatArray,
+    needs: IntArray,
+    start: IntArray,
+    factors: tuple[float, ...] = (1.5, 2.5, 4.0),
+    width: int = 2_000,
+) -> FloatArray:
+    """Prices of the offers bounded as knapsacks, raised one offer at a time where that lowers the bound.
+
+    Any prices give a valid bound, so this is a search. Raising offer ``j``'s price moves value of the
+    needs whose cheapest offer it is from the household part to the offer part, where the knapsacks of
+    the few-need offers can cut it. It changes only the terms of ``j``'s eligible needs and of the
+    knapsack offers that share one of them, so each try is judged on those alone (with a coarser
+    knapsack, ``width`` cells); the caller keeps the new prices only if the whole bound is lower.
+    """
+    prep = relax.prep
+    prices = prices.copy()
+    if len(relax.cand) == 0:
+        return prices
+    rem = prep.remainder
+    pri = prep.priority.astype(np.float64)
+    cls = prep.cls
+    class_offers = prep.class_offers
+    least = np.minimum.reduceat(prices[relax.co], relax.co_start)
+    offer_classes: list[list[int]] = [[] for _ in range(prep.n_offers)]
+    for c, offs in enumerate(class_offers):
+        for j in offs.tolist():
+            offer_classes[j].append(c)
+
+    def q_of(e: IntArray) -> FloatArray:
+        return np.minimum(pri[e], rem[e] * least[cls[e]])
+
+    knapsack = np.zeros(prep.n_offers, dtype=bool)
+    items: dict[int, IntArray] = {}
+    for j in np.flatnonzero(prices > 0).tolist():
+        e = needs[start[j] : start[j + 1]]
+        e = e[q_of(e) > 0]
+        k = KNAPSACK_MAX_FIT + 1
+        knapsack[j] = not (len(e) >= k and int(np.partition(rem[e], k - 1)[:k].sum()) <= int(prep.capacity[j]))
+        if knapsack[j] and len(e) > 2 * SEARCH_ITEMS:  # the search judges on the likeliest needs only
+            by_priority = e[np.lexsort((e, -pri[e]))][:SEARCH_ITEMS]
+            by_density = e[np.lexsort((e, -pri[e] / np.maximum(rem[e], 1)))][:SEARCH_ITEMS]
+            e = np.union1d(by_priority, by_density)
+        items[j] = e
+
+    def term(k: int) -> float:
+        e = items[k]
+        q = q_of(e)
+        e, q = e[q > 0], q[q > 0]
+        full = float(prices[k]) * int(prep.capacity[k])
+        best = _knapsack(rem[e], q, int(prep.capacity[k]), width)
+        return full if best is None else min(full, best)
+
+    for j in np.flatnonzero(knapsack).tolist():
+        e = needs[start[j] : start[j + 1]]
+        household = np.maximum(0.0, pri[e] - rem[e] * least[cls[e]])
+        if not (household > 0).any():
+            continue  # no household part to move: a higher price only raises the knapsacks
+        mine = np.array(offer_classes[j], dtype=np.int64)
+        lens = np.array([len(class_offers[c]) for c in mine.tolist()], dtype=np.int64)
+        idx = np.concatenate([class_offers[c] for c in mine.tolist()])
+        cuts = np.r_[0, np.cumsum(lens)[:-1]]
+        touched = np.unique(idx[knapsack[idx]]).tolist()
+
+        def local(e: IntArray = e, touched: list[int] = touched) -> float:
+            household = float(np.maximum(0.0, pri[e] - rem[e] * least[cls[e]]).sum())
+            return household + sum(term(k) for k in touched)
+
+        base_price = float(prices[j])
+        best_value, best_price = local(), base_price
+        for f in factors:
+            prices[j] = base_price * f
+            least[mine] = np.minimum.reduceat(prices[idx], cuts)
+            value = local()
+            if value >= best_value - 1e-9:
+                break  # the bound rose again: higher prices will not help this offer
+            best_value, best_price = value, float(prices[j])
+        prices[j] = best_price
+        least[mine] = np.minimum.reduceat(prices[idx], cuts)
+    return prices
 
 
 def lagrangian_bound(
@@ -349,6 +439,12 @@ def lagrangian_bound(
     saving, bounded = 0.0, 0
     if pairs is not None:
         saving, bounded = offer_knapsack_savings(relax, best_prices, *pairs)
+        raised = raise_prices(relax, best_prices, *pairs)
+        if not np.array_equal(raised, best_prices):  # any prices are valid: keep the lower bound
+            r_value, r_margin, _, _ = relax.evaluate(raised)
+            r_saving, r_bounded = offer_knapsack_savings(relax, raised, *pairs)
+            if r_value + r_margin - r_saving < value + margin - saving:
+                value, margin, saving, bounded, best_prices = r_value, r_margin, r_saving, r_bounded, raised
         # The programme's float sums err far below this margin; subtracting it keeps the bound proven.
         saving = max(0.0, saving - (1e-9 * float((best_prices * relax.capacity).sum()) + 1e-6))
     return LagrangeBound(

@@ -12,7 +12,7 @@ from matching import SolverSettings, parse_instance, solve
 from matching.data import offer_needs, prepare
 from matching.flow import solve_flow
 from matching.fuzz import SCALES, SHAPES, generate
-from matching.lagrange import Lagrangian, flow_duals, lagrangian_bound
+from matching.lagrange import Lagrangian, flow_duals, lagrangian_bound, offer_knapsack_savings, raise_prices
 from tests.matching.checker import brute_force
 
 EXACT = SolverSettings(time_limit=5.0, workers=1, seed=0)
@@ -150,3 +150,22 @@ def test_offer_knapsacks_tighten_the_random_instances() -> None:
         plain = lagrangian_bound(prep, flow, lower=0)
         tighter += lagrangian_bound(prep, flow, lower=0, pairs=offer_needs(prep)).bound < plain.bound
     assert tighter >= 1
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_any_prices_with_the_offer_knapsacks_bound_the_optimum(seed: int) -> None:
+    """The bound is valid for every price vector, not only the flow's duals (raise_prices searches them)."""
+    data = _few_fit(seed)
+    prep = prepare(parse_instance(data))
+    relax = Lagrangian(prep)
+    pairs = offer_needs(prep)
+    optimum = brute_force(data)
+    rng = np.random.default_rng(seed)
+    for _ in range(5):
+        prices = rng.exponential(1 / 500, prep.n_offers) * rng.integers(0, 2, prep.n_offers)
+        value, margin, _, _ = relax.evaluate(prices)
+        saving, _ = offer_knapsack_savings(relax, prices, *pairs)
+        assert optimum <= value + margin - saving
+    raised = raise_prices(relax, flow_duals(prep, solve_flow(prep))[0], *pairs)
+    value, margin, _, _ = relax.evaluate(raised)
+    assert optimum <= value + margin - offer_knapsack_savings(relax, raised, *pairs)[0]
