@@ -28,7 +28,8 @@ the floor, so the integer bound stays proven.
 Where only a few needs fit an offer, ``lam_j C_j`` overstates what the offer can earn: the LP fills it
 with a fraction of one more need. :func:`offer_knapsack_savings` splits each need's value between its
 household and its offers and bounds those offers as 0/1 knapsacks (no household cap is needed for it;
-this is what tightens the uncapped kelurahan-many shape, where ``L`` is the LP itself).
+this is what tightens the uncapped kelurahan-many shape, where ``L`` is the LP itself); since any prices
+are valid, :func:`raise_prices` then raises those offers' prices where that lowers the bound.
 """
 
 from __future__ import annotations
@@ -63,8 +64,9 @@ class LagrangeBound:
     steps: int
     dual_iterations: int
     seconds: float
-    knapsack_saving: float = 0.0  # taken off L(prices) by the offers' own knapsack bounds
+    knapsack_saving: float = 0.0  # taken off L(prices) by the offers' knapsacks (prices: those of ``bound``)
     knapsack_offers: int = 0  # offers bounded as knapsacks
+    without_knapsacks: int | None = None  # the bound at the subgradient's best prices, no offer knapsacks
 
 
 def flow_duals(prep: Prepared, flow: FlowSolution, max_iterations: int = 500) -> tuple[FloatArray, int]:
@@ -437,6 +439,7 @@ def lagrangian_bound(
     chosen = np.zeros(prep.n_needs, dtype=bool)
     chosen[relax.cand[chosen_pos]] = True
     saving, bounded = 0.0, 0
+    plain = math.floor(value + margin)
     if pairs is not None:
         saving, bounded = offer_knapsack_savings(relax, best_prices, *pairs)
         raised = raise_prices(relax, best_prices, *pairs)
@@ -451,6 +454,7 @@ def lagrangian_bound(
         bound=math.floor(value + margin - saving),
         knapsack_saving=saving,
         knapsack_offers=bounded,
+        without_knapsacks=plain,
         value=value,
         prices=best_prices,
         chosen=chosen,

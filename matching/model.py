@@ -276,7 +276,7 @@ def _solve(instance: Instance, settings: SolverSettings, start: float) -> Result
     info["lagrange_s"] = round(lag.seconds, 3)
     info["lagrange_bound"] = lag.bound
     info["lagrange_steps"] = lag.steps
-    info["knapsack_saving"] = round(lag.knapsack_saving, 3)
+    info["lagrange_bound_without_knapsacks"] = lag.without_knapsacks
     info["knapsack_offers"] = lag.knapsack_offers
     info["flow_bound"] = flow.bound
     bound = min(bound, lag.bound)
