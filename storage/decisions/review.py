@@ -9,6 +9,7 @@ primary key.
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from storage.tables import Allocation, AuditHead
 PAGE_SIZE = 50
 _CACHE_SIZE = 256
 _cache: OrderedDict[tuple[Any, ...], Summary] = OrderedDict()
+_computing: dict[tuple[Any, ...], asyncio.Lock] = {}
 
 
 @dataclass(frozen=True)
@@ -59,12 +61,32 @@ async def _version() -> tuple[int, str]:
 
 
 async def summary(round_id: int, f: ProposalFilter) -> Summary:
-    """The summary of what ``f`` selects in the round (kept until the data changes)."""
+    """The summary of what ``f`` selects in the round (kept until the data changes).
+
+    Computed once per key even when many officers open the page at once (after a decision every open page
+    asks for the new state): the others wait for the first one's answer instead of each grouping the round."""
     key = (await _version(), round_id, f)
     kept = _cache.get(key)
     if kept is not None:
         _cache.move_to_end(key)
         return kept
+    lock = _computing.setdefault(key, asyncio.Lock())
+    try:
+        async with lock:
+            kept = _cache.get(key)
+            if kept is not None:
+                return kept
+            result = await _summarise(round_id, f)
+            _cache[key] = result
+            while len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
+            return result
+    finally:
+        if not lock.locked():
+            _computing.pop(key, None)
+
+
+async def _summarise(round_id: int, f: ProposalFilter) -> Summary:
     where, args = _where(round_id, f)
     rows = await Allocation.raw(
         "SELECT substr(h.kelurahan_code, 1, 8) AS kecamatan, a.lks AS lks, n.kind AS kind, "  # noqa: S608
@@ -85,12 +107,8 @@ async def summary(round_id: int, f: ProposalFilter) -> Summary:
     def ordered(bucket: dict[Any, list[int]]) -> list[Any]:
         return sorted(((k, v[0], v[1]) for k, v in bucket.items()), key=lambda t: (-t[2], str(t[0])))
 
-    result = Summary(sum(v[0] for v in kind.values()), sum(v[1] for v in kind.values()),
-                     ordered(kec), ordered(lks), ordered(kind))
-    _cache[key] = result
-    while len(_cache) > _CACHE_SIZE:
-        _cache.popitem(last=False)
-    return result
+    return Summary(sum(v[0] for v in kind.values()), sum(v[1] for v in kind.values()),
+                   ordered(kec), ordered(lks), ordered(kind))
 
 
 def parse_after(value: Any) -> tuple[int, int] | None:
