@@ -75,6 +75,8 @@ def _template_engine() -> JinjaTemplateEngine:
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        # templates ship with the code: no stat() of every template file on every page
+        auto_reload=False,
     )
     env.globals.update(_=_gettext, PPKS_TYPES=PPKS_TYPES, KIND_LABELS=KIND_LABELS, ROLE_LABELS=ROLE_LABELS,
                        SENSITIVE_PPKS=SENSITIVE_PPKS)

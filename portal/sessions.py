@@ -8,8 +8,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.stores.base import Store
+from litestar.types import Empty
+from litestar.utils.dataclass import extract_dataclass_items
 
 from storage.engine import database_unavailable
 from storage.tables import WebSession
@@ -41,9 +44,10 @@ class DatabaseSessionStore(Store):
             return None
         if renew_for is not None and row["expires_at"] is not None:
             seconds = renew_for.total_seconds() if isinstance(renew_for, timedelta) else renew_for
-            await WebSession.update(
-                {WebSession.expires_at: datetime.now(UTC) + timedelta(seconds=seconds)}
-            ).where(WebSession.key == key)
+            renewed = datetime.now(UTC) + timedelta(seconds=seconds)
+            # at most one write a minute per session: a page view is otherwise read-only
+            if renewed - _aware(row["expires_at"]) > RENEW_STEP:
+                await WebSession.update({WebSession.expires_at: renewed}).where(WebSession.key == key)
         return str(row["value"]).encode()
 
     async def delete(self, key: str) -> None:
@@ -75,6 +79,9 @@ def _expired(at: datetime | None) -> bool:
 
 ROTATE = "jitu_rotate_session"
 _NEW_ID = "jitu_new_session_id"
+_LOADED = "jitu_session_loaded"
+RENEW_STEP = timedelta(seconds=60)
+"""How far a session's expiry may lag behind its last use (renewal is written at most this often)."""
 
 
 class RotatingSessionBackend(ServerSideSessionBackend):
@@ -92,6 +99,7 @@ class RotatingSessionBackend(ServerSideSessionBackend):
             store = self.config.get_store_from_app(connection.scope["app"])
             data = await self.get(session_id, store=store)
             if data is not None:
+                connection.scope.setdefault("state", {})[_LOADED] = data
                 return self.deserialize_data(data)
             connection.scope.setdefault("state", {})[ROTATE] = True  # an id we never issued (or expired)
         return {}
@@ -109,6 +117,14 @@ class RotatingSessionBackend(ServerSideSessionBackend):
         state = connection.scope.setdefault("state", {})
         old = connection.cookies.get(self.config.key)
         try:
+            if (not state.get(ROTATE) and scope_session is not Empty and state.get(_LOADED) is not None
+                    and self.serialize_data(scope_session, connection.scope) == state[_LOADED]):
+                # unchanged (most page views): the cookie as Litestar would send it, no write to the store
+                # (reading it has renewed its expiry)
+                params = dict(extract_dataclass_items(self.config, exclude_none=True, include=Cookie.__dict__.keys()))
+                MutableScopeHeaders.from_message(message).add("Set-Cookie", Cookie(
+                    value=self.get_session_id(connection), key=self.config.key, **params).to_header(header=""))
+                return
             if state.get(ROTATE) and old and old != "null":
                 await self.delete(old, store=self.config.get_store_from_app(connection.scope["app"]))
             await super().store_in_message(scope_session, message, connection)

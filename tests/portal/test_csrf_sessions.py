@@ -98,3 +98,28 @@ async def test_errors_are_clean_pages_not_tracebacks(client):
     response = await client.get("/tidak-ada")
     assert response.status_code == 404
     assert "Traceback" not in response.text and "Halaman tidak ditemukan" in response.text
+
+
+async def test_a_page_view_that_changes_nothing_writes_no_session_but_keeps_it_alive(client):
+    """A city's page views are reads: the session row is written only when its data changes, and its
+    expiry at most once a minute (a 20-user load made two writes and commits per view before)."""
+    from datetime import timedelta
+
+    await make_account("pekerja_sosial", "peksos")
+    await login(client, "peksos")
+    key = client.cookies.get("jitu_session")
+    before = await WebSession.select().where(WebSession.key == key).first()
+    for _ in range(3):
+        response = await client.get("/beranda")
+        assert response.status_code == 200 and "jitu_session=" in response.headers.get("set-cookie", "")
+    after = await WebSession.select().where(WebSession.key == key).first()
+    assert after == before  # neither its data nor its expiry was written
+    lagging = before["expires_at"] - timedelta(minutes=5)
+    await WebSession.update({WebSession.expires_at: lagging}).where(WebSession.key == key)
+    assert (await client.get("/beranda")).status_code == 200
+    renewed = await WebSession.select().where(WebSession.key == key).first()
+    assert renewed["expires_at"] > lagging + timedelta(minutes=4) and renewed["value"] == before["value"]
+    await client.post("/bahasa", data={"lang": "en", "next": "/beranda",  # kept in the session: written
+                                       "_csrf_token": client.cookies.get("jitu_csrf")})
+    changed = await WebSession.select().where(WebSession.key == key).first()
+    assert '"lang":"en"' in changed["value"] and '"lang":"id"' in before["value"]
