@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from storage import setwise
 from storage.tables import Donation, LedgerEntry, LksReport
 
 
@@ -76,12 +77,53 @@ def trace(gifts: list[tuple[int, str, int]], spending: dict[str, int]) -> dict[i
     return out
 
 
-_SPENDING_SQL = """
-SELECT r.period AS period, -SUM(e.amount) AS spent
-FROM ledger_entry e JOIN allocation a ON a.id = e.allocation JOIN matching_round r ON r.id = a.round
-WHERE e.lks = {} AND e.entry_type = 'allocation'
-GROUP BY r.period
-"""
+def trace_own(pool_in: dict[str, int], spending: dict[str, int],
+              own: list[tuple[int, str, int]]) -> dict[int, list[FundedPeriod]]:
+    """:func:`trace` for some of the LKS's gifts, from the sums alone: ``pool_in`` is the net rupiah of all
+    its gifts (net > 0) received per period. The pro-rata pool takes the same share of every gift's
+    remainder in a period, so a gift's remainder is its net times the product of what each period left;
+    O(periods) per gift instead of a pass over every other donor's gift."""
+    out: dict[int, list[FundedPeriod]] = defaultdict(list)
+    steps: list[tuple[str, float, float]] = []  # (period, taken, available) where the LKS spent
+    available = 0.0
+    joined: dict[str, int] = {}  # period -> index of the first step at or after it
+    for period in sorted(set(pool_in) | set(spending)):
+        joined[period] = len(steps)
+        available += pool_in.get(period, 0)
+        spend = spending.get(period, 0)
+        if spend <= 0 or available <= 0:
+            continue
+        taken = min(float(spend), available)
+        steps.append((period, taken, available))
+        available -= taken
+    for gift_id, period, net in own:
+        if net <= 0 or period not in joined:
+            continue
+        remaining = float(net)
+        for step_period, taken, available_then in steps[joined[period]:]:
+            part = taken * remaining / available_then
+            remaining -= part
+            if round(part) <= 0:  # float dust of a pool spent to the end: nothing a donor could read
+                continue
+            out[gift_id].append(FundedPeriod(step_period, round(part), part / spending[step_period]))
+    return out
+
+
+def _month_sql() -> str:
+    when = "coalesce(d.completed_at, d.created_at)"
+    return f"to_char({when} AT TIME ZONE 'UTC', 'YYYY-MM')" if setwise.is_postgres() else f"substr({when}, 1, 7)"
+
+
+def _pool_sql(where: str) -> str:
+    return (f"SELECT d.lks AS lks, {_month_sql()} AS period, SUM(d.amount - coalesce(d.refunded_amount, 0)) AS net "  # noqa: S608
+            f"FROM donation d WHERE {where} AND d.status IN ('completed', 'refunded') "
+            "AND d.amount - coalesce(d.refunded_amount, 0) > 0 GROUP BY 1, 2")
+
+
+def _spending_sql(where: str) -> str:
+    return ("SELECT e.lks AS lks, r.period AS period, -SUM(e.amount) AS spent "  # noqa: S608
+            "FROM ledger_entry e JOIN allocation a ON a.id = e.allocation JOIN matching_round r ON r.id = a.round "
+            f"WHERE {where} AND e.entry_type = 'allocation' GROUP BY 1, 2")
 
 
 async def donor_gifts(account_id: int) -> list[TracedGift]:
@@ -92,16 +134,25 @@ async def donor_gifts(account_id: int) -> list[TracedGift]:
                         & Donation.status.is_in(["completed", "refunded"]))
                  .order_by(Donation.id))
     traced: list[TracedGift] = []
-    for lks_id in sorted({int(d["lks"]) for d in own}):
-        all_gifts = await Donation.select(Donation.id, Donation.amount, Donation.refunded_amount,
-                                          Donation.completed_at, Donation.created_at).where(
-            (Donation.lks == lks_id) & Donation.status.is_in(["completed", "refunded"]))
-        spending = {r["period"]: int(r["spent"] or 0) for r in await LedgerEntry.raw(_SPENDING_SQL, lks_id)}
-        funded = trace([(int(g["id"]), _period(g["completed_at"] or g["created_at"]),
-                         int(g["amount"]) - int(g["refunded_amount"] or 0)) for g in all_gifts], spending)
-        for d in own:
-            if int(d["lks"]) != lks_id:
-                continue
+    lks_ids = sorted({int(d["lks"]) for d in own})
+    if not lks_ids:
+        return traced
+    # two grouped queries for all the donor's LKS (a donor of 174 LKS made 348 queries and traced 40,000
+    # other gifts before: 3.4 s at city scale)
+    pools: dict[int, dict[str, int]] = defaultdict(dict)
+    where, args = setwise.ids("d.lks", lks_ids)
+    for r in await Donation.raw(_pool_sql(where), *args):
+        pools[int(r["lks"])][str(r["period"])] = int(r["net"] or 0)
+    spending: dict[int, dict[str, int]] = defaultdict(dict)
+    where, args = setwise.ids("e.lks", lks_ids)
+    for r in await LedgerEntry.raw(_spending_sql(where), *args):
+        spending[int(r["lks"])][str(r["period"])] = int(r["spent"] or 0)
+    for lks_id in lks_ids:
+        mine = [d for d in own if int(d["lks"]) == lks_id]
+        funded = trace_own(pools[lks_id], spending[lks_id], [
+            (int(d["id"]), _period(d["completed_at"] or d["created_at"]),
+             int(d["amount"]) - int(d["refunded_amount"] or 0)) for d in mine])
+        for d in mine:
             net = int(d["amount"]) - int(d["refunded_amount"] or 0)
             traced.append(TracedGift(int(d["id"]), lks_id, d["lks_name"], int(d["amount"]), max(net, 0),
                                      _period(d["completed_at"] or d["created_at"]), d["status"], d["receipt_number"],
