@@ -33,6 +33,21 @@ FIELDS = ("needs", "households", "need_amount", "government_amount", "lks_amount
 menu.add("/pusat-komando", "Pusat komando", Role.DINSOS_ADMIN)
 
 
+_ROLLED: dict[tuple[str, str], dict[str, dict[str, int]]] = {}
+
+
+def _rolled(fig: dict[str, Any], name: str, key: Any) -> dict[str, dict[str, int]]:
+    """``_rollup`` of the snapshot's cells, once per snapshot (a city snapshot has thousands of kelurahan ×
+    PPKS cells; summing them on every view was most of the page's time)."""
+    version = (str(fig.get("computed_at", "")), name)
+    kept = _ROLLED.get(version)
+    if kept is None:
+        if not any(v[0] == version[0] for v in _ROLLED):
+            _ROLLED.clear()  # a new snapshot: the old roll-ups go
+        kept = _ROLLED[version] = _rollup(fig["cells"], key)
+    return kept
+
+
 def _rollup(cells: dict[str, dict[str, int]], key: Any) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for composite, c in cells.items():
@@ -85,8 +100,8 @@ async def _report_periods() -> list[str]:
 @get("/pusat-komando", opt=DINSOS)
 async def command_center(request: Request[Any, Any, Any]) -> Template:
     fig = await figures("dinsos")
-    by_kecamatan = _rollup(fig["cells"], lambda kel, _p: kel[:8])
-    by_ppks = _rollup(fig["cells"], lambda _k, ppks: ppks)
+    by_kecamatan = _rolled(fig, "kecamatan", lambda kel, _p: kel[:8])
+    by_ppks = _rolled(fig, "ppks", lambda _k, ppks: ppks)
     kecamatan = [(k.code, k.name, by_kecamatan.get(k.code, dict.fromkeys((*FIELDS, "covered_pct"), 0)))
                  for k in regions.kecamatan()]
     totals = {f: sum(row[f] for _c, _n, row in kecamatan) for f in FIELDS}
@@ -103,8 +118,8 @@ async def command_kecamatan(request: Request[Any, Any, Any], code: FromPath[str]
     if code not in {k.code for k in regions.kecamatan()}:
         raise NotFoundException("Kecamatan tidak dikenal.")
     fig = await figures("dinsos")
-    by_kelurahan = _rollup(fig["cells"], lambda kel, _p: kel if kel.startswith(code + ".") else None)
-    by_ppks = _rollup(fig["cells"], lambda kel, ppks: ppks if kel.startswith(code + ".") else None)
+    by_kelurahan = _rolled(fig, "kelurahan", lambda kel, _p: kel)
+    by_ppks = _rolled(fig, f"ppks {code}", lambda kel, ppks: ppks if kel.startswith(code + ".") else None)
     kelurahan = [(k.code, k.name, by_kelurahan.get(k.code, dict.fromkeys((*FIELDS, "covered_pct"), 0)))
                  for k in regions.kelurahan() if k.kecamatan_code == code]
     return await page(request, "impact/command_kecamatan.html", code=code, name=regions.name_of(code),
