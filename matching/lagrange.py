@@ -318,6 +318,7 @@ def raise_prices(
     start: IntArray,
     factors: tuple[float, ...] = (1.5, 2.5, 4.0),
     width: int = 2_000,
+    max_terms: int = 20_000,
 ) -> FloatArray:
     """Prices of the offers bounded as knapsacks, raised one offer at a time where that lowers the bound.
 
@@ -325,7 +326,9 @@ def raise_prices(
     needs whose cheapest offer it is from the household part to the offer part, where the knapsacks of
     the few-need offers can cut it. It changes only the terms of ``j``'s eligible needs and of the
     knapsack offers that share one of them, so each try is judged on those alone (with a coarser
-    knapsack, ``width`` cells); the caller keeps the new prices only if the whole bound is lower.
+    knapsack, ``width`` cells); the caller keeps the new prices only if the whole bound is lower. The
+    work is counted: after ``max_terms`` knapsacks the search stops (many offers sharing needs, e.g.
+    city-wide tiny offers, would otherwise cost minutes), so it never depends on the clock.
     """
     prep = relax.prep
     prices = prices.copy()
@@ -357,7 +360,10 @@ def raise_prices(
             e = np.union1d(by_priority, by_density)
         items[j] = e
 
+    terms = [0]
+
     def term(k: int) -> float:
+        terms[0] += 1
         e = items[k]
         q = q_of(e)
         e, q = e[q > 0], q[q > 0]
@@ -366,6 +372,8 @@ def raise_prices(
         return full if best is None else min(full, best)
 
     for j in np.flatnonzero(knapsack).tolist():
+        if terms[0] >= max_terms:
+            break
         e = needs[start[j] : start[j + 1]]
         household = np.maximum(0.0, pri[e] - rem[e] * least[cls[e]])
         if not (household > 0).any():

@@ -169,3 +169,14 @@ def test_any_prices_with_the_offer_knapsacks_bound_the_optimum(seed: int) -> Non
     raised = raise_prices(relax, flow_duals(prep, solve_flow(prep))[0], *pairs)
     value, margin, _, _ = relax.evaluate(raised)
     assert optimum <= value + margin - offer_knapsack_savings(relax, raised, *pairs)[0]
+
+
+def test_raise_prices_is_counted_and_deterministic() -> None:
+    prep = prepare(parse_instance(generate(SHAPES["kelurahan-many"], SCALES["mid"], 0)))
+    relax = Lagrangian(prep)
+    pairs = offer_needs(prep)
+    prices = flow_duals(prep, solve_flow(prep))[0]
+    raised = raise_prices(relax, prices, *pairs)
+    assert not np.array_equal(raised, prices) and (raised >= prices).all()
+    assert np.array_equal(raised, raise_prices(relax, prices, *pairs))
+    assert np.array_equal(raise_prices(relax, prices, *pairs, max_terms=0), prices)
