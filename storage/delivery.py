@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from piccolo.columns.combination import WhereRaw
 from piccolo.querystring import QueryString
 
 from marketplace import clock
@@ -279,9 +280,24 @@ def _may_see(user: CurrentUser, lks_id: int) -> bool:
 
 # --- confirmation ------------------------------------------------------------------------------------
 
+_STATUSES = (DeliveryStatus.RECORDED, DeliveryStatus.CONFIRMED, DeliveryStatus.DISPUTED)
+
+
+def _status_is(status: str) -> Any:
+    """``delivery.status = 'recorded'`` written as a literal (one of three fixed words), not a parameter.
+
+    The statuses are far from even (in the city the recorded deliveries are the newest 29,000 of 97,000):
+    as a parameter, PostgreSQL's generic plan for the prepared query assumes a third of each and walks
+    the deliveries by id from the first, skipping 68,000 confirmed ones (24 ms under load). With the
+    literal every plan sees the real share and reads ``delivery_status_id`` (under 1 ms)."""
+    if status not in _STATUSES:
+        return Delivery.status == status  # matches nothing; stays a parameter
+    return WhereRaw(f"\"delivery\".\"status\" = '{status}'")
+
+
 async def list_deliveries(status: str = DeliveryStatus.RECORDED, page: int = 1) -> tuple[list[dict[str, Any]], int]:
     """For Dinsos: deliveries to confirm (no personal data beyond what the LKS wrote)."""
-    where = Delivery.status == status if status else Delivery.id > 0
+    where = _status_is(status) if status else Delivery.id > 0
     total = await count_rows(Delivery, where)
     rows = await (Delivery.select(
         *Delivery.all_columns(), Delivery.allocation._.lks._.name.as_alias("lks_name"),

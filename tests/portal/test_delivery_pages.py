@@ -81,6 +81,8 @@ async def test_full_flow_from_proposal_to_confirmed_delivery(client) -> None:
     assert done.status_code in (302, 303)
     assert (await Allocation.select(Allocation.status).first())["status"] == "confirmed"
     assert (await Need.select(Need.status).first())["status"] == "confirmed"
+    for status, listed in (("", False), ("?status=confirmed", True), ("?status=disputed", False)):  # per status
+        assert ("Paket sembako 10 kg" in (await client.get(f"/konfirmasi-penyaluran{status}")).text) == listed
     impact = await client.get("/dampak")  # one household: counted, but shown only as "< 5" (issue 11)
     assert "&lt; 5" in impact.text and "Rp 300.000" not in impact.text and "Siti" not in impact.text
 
