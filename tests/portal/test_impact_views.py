@@ -76,6 +76,34 @@ async def test_donor_sees_its_gifts_traced_and_no_personal_data(client) -> None:
     assert not any(s in page.text for s in sensitive) and "<img" not in page.text
 
 
+async def test_a_donor_of_many_gifts_reads_them_a_page_at_a_time_under_figures_of_all(client) -> None:
+    """The seeded donor has hundreds of gifts at city scale (a 589 KB page): 20 a page, newest first, while
+    the figures at the top and the yearly statements still count every gift."""
+    from portal.web.impact.donor import GIFTS_PER_PAGE
+    from storage.tables import Donation, Donor
+
+    await _seeded(23)
+    account = await make_account("donor", "penderma")
+    await _give_seeded_gifts(account)
+    donor = await Donor.select(Donor.id).where(Donor.account == account).first()
+    lks = await Donation.select(Donation.lks).where(Donation.donor == donor["id"]).first()
+    for i in range(GIFTS_PER_PAGE + 5):
+        await Donation.insert(Donation(donor=donor["id"], lks=lks["lks"], amount=10_000 + i, currency="IDR",
+                                       method="transfer", status="completed", receipt_number=f"UJI-{i}"))
+    gifts = await Donation.count().where((Donation.donor == donor["id"]) & (Donation.status == "completed"))
+    await login(client, "penderma")
+    first, last = await client.get("/donasi-saya/dampak"), None
+    pages = -(-gifts // GIFTS_PER_PAGE)
+    last = await client.get(f"/donasi-saya/dampak?hal={pages}")
+    assert first.status_code == last.status_code == 200
+    figures = re.compile(r'<div class="grid figures">.*?</div>\s*</div>', re.S)
+    assert figures.search(first.text).group(0) == figures.search(last.text).group(0)
+    sections = [len(re.findall(r"<h2>[^<]*·", r.text)) for r in (first, last)]
+    assert sections == [GIFTS_PER_PAGE, gifts - (pages - 1) * GIFTS_PER_PAGE]
+    assert f"dari {gifts}" in first.text and "UJI-24" in first.text  # newest first
+    assert (await client.get("/donasi-saya/dampak?hal=0")).status_code == 400
+
+
 def test_a_gift_funds_its_periods_pro_rata_and_never_more_than_itself() -> None:
     gifts = [(1, "2026-01", 600), (2, "2026-01", 400), (3, "2026-02", 1000)]
     funded = trace(gifts, {"2026-01": 500, "2026-02": 1000, "2026-03": 10_000})

@@ -17,7 +17,7 @@ from marketplace.money import rupiah
 from marketplace.vocabulary import Role
 from portal.auth import current_user, roles
 from portal.web import menu
-from portal.web.common import language_of, page
+from portal.web.common import language_of, page, page_number
 from portal.web.impact.views import kind_label, month_label
 from storage.impact.donor import TracedGift, approved_reports, donor_gifts
 from storage.impact.figures import fig_from
@@ -68,13 +68,22 @@ async def _impact(request: Request[Any, Any, Any]) -> tuple[list[dict[str, Any]]
     return _rows(gifts, fig, reports, language_of(request))
 
 
+GIFTS_PER_PAGE = 20
+"""Gifts shown per page (newest first); the figures at the top and the yearly statements cover them all."""
+
+
 @get("/donasi-saya/dampak", opt=DONOR)
 async def my_impact(request: Request[Any, Any, Any]) -> Template:
     rows, summary = await _impact(request)
     years = sorted({r["gift"].received[:4] for r in rows}, reverse=True)
-    report_ids = {int(p["report"]["id"]) for r in rows for p in r.get("periods", []) if p.get("report")}
+    pages = max(1, -(-len(rows) // GIFTS_PER_PAGE))
+    page_no = min(page_number(request, "hal"), pages)
+    shown = rows[(page_no - 1) * GIFTS_PER_PAGE:page_no * GIFTS_PER_PAGE]
+    report_ids = {int(p["report"]["id"]) for r in shown for p in r.get("periods", []) if p.get("report")}
     photos = await report_photo_links(sorted(report_ids), make_object_store())
-    return await page(request, "impact/donor.html", rows=rows, summary=summary, years=years, report_photos=photos)
+    return await page(request, "impact/donor.html", rows=shown, summary=summary, years=years, report_photos=photos,
+                      page_no=page_no, pages=pages, gifts=len(rows),
+                      first=(page_no - 1) * GIFTS_PER_PAGE + 1, last=(page_no - 1) * GIFTS_PER_PAGE + len(shown))
 
 
 def _latin1(text: str) -> str:
