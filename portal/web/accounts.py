@@ -19,7 +19,7 @@ from storage import logins
 from storage.accounts import find_by_username
 from storage.counting import count_rows
 from storage.logins import second_factor
-from storage.registry import needs_in_kelurahan
+from storage.registry import need_status_is, needs_in_kelurahan
 from storage.reminders import notifications_for
 from storage.tables import Account, Allocation, Donation, Household, Lks, Need
 from storage.uow import unit_of_work
@@ -125,14 +125,14 @@ async def home(request: Request[Any, Any, Any]) -> Template:
     figures: dict[str, Any] = {}
     if user.role in (Role.DINSOS_ADMIN, Role.PEKERJA_SOSIAL, Role.DPO):
         figures["households"] = await count_rows(Household)
-        figures["needs_submitted"] = await count_rows(Need, Need.status.is_in(["submitted", "assessed"]))
-        figures["needs_verified"] = await count_rows(Need, Need.status == "verified")
+        figures["needs_submitted"] = await count_rows(Need, need_status_is("submitted", "assessed"))
+        figures["needs_verified"] = await count_rows(Need, need_status_is("verified"))
         figures["lks_applied"] = await count_rows(Lks, Lks.status == "applied")
         figures["allocations_proposed"] = await count_rows(Allocation, Allocation.status == "proposed")
     elif user.role == Role.OPERATOR_KELURAHAN:
         figures["households"] = await count_rows(Household, Household.kelurahan_code == user.kelurahan_code)
         figures["needs_submitted"] = await count_rows(
-            Need, needs_in_kelurahan(user.kelurahan_code or "-") & (Need.status == "submitted"))
+            Need, needs_in_kelurahan(user.kelurahan_code or "-") & need_status_is("submitted"))
     elif user.role == Role.LKS_STAFF:
         lks = await Lks.select(Lks.name, Lks.status).where(Lks.id == user.lks_id).first()
         figures["lks"] = lks

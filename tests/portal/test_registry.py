@@ -181,3 +181,12 @@ async def test_operator_needs_queue_and_home_count_are_their_kelurahan_only(clie
     assert listed == set(own) and not listed & set(other)
     home = await client.get("/beranda")
     assert home.status_code == 200 and "<b>3</b><span>Permohonan menunggu asesmen" in home.text
+    await client.post("/keluar", data={"_csrf_token": csrf(client)})
+    await Need.update({Need.status: "assessed"}).where(Need.id == own[0])
+    await make_account("pekerja_sosial", "ps")  # the whole city, statuses as literals
+    await login(client, "ps")
+    home = await client.get("/beranda")
+    assert "<b>5</b><span>Kebutuhan menunggu asesmen/verifikasi" in home.text
+    assert "<b>5</b><span>Kebutuhan terverifikasi" in home.text
+    assessed = await client.get("/registri/kebutuhan?status=assessed")
+    assert "1 kebutuhan" in assessed.text and f"<tr><td>{own[0]}</td>" in assessed.text
