@@ -184,3 +184,19 @@ async def test_lks_periodic_report_submitted_approved_and_public(client) -> None
     assert await AuditEvent.count().where(AuditEvent.action.is_in(["lks_report.submit", "lks_report.approve"])) == 2
     public = await client.get(f"/lks/{staff_lks}")
     assert "12 paket sembako" in public.text and "2026-10" in public.text and "Rekam jejak" in public.text
+
+
+async def test_command_center_work_lists_are_shared_until_the_audit_trail_moves(db) -> None:
+    """Officers' views share the work lists until something audited happens (or the day changes)."""
+    from marketplace.audit import AuditEvent as Event
+    from portal.web.impact import command
+    from storage import audit
+    from storage.tables import Lks
+
+    await audit.record(Event("uji", "test.start", "lks", "0", None, {}))
+    first = await command._work_in_progress()
+    await Lks.insert(Lks(name="Yayasan Baru", legal_type="yayasan", status="applied", kecamatan_code="32.73.03",
+                         email="baru@example.org"))
+    assert (await command._work_in_progress())["lks_applied"] == first["lks_applied"]  # nothing audited yet
+    await audit.record(Event("uji", "lks.applied", "lks", "1", None, {}))
+    assert (await command._work_in_progress())["lks_applied"] == first["lks_applied"] + 1

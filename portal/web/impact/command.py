@@ -23,7 +23,7 @@ from portal.web.common import page
 from portal.web.impact import charts
 from storage.impact.monthly import COLUMNS, monthly_report
 from storage.impact.snapshot import figures
-from storage.tables import Allocation, Delivery, Lks, MatchingRound, Need
+from storage.tables import Allocation, AuditHead, Delivery, Lks, MatchingRound, Need
 
 DINSOS = roles(Role.DINSOS_ADMIN)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -64,8 +64,24 @@ def _rollup(cells: dict[str, dict[str, int]], key: Any) -> dict[str, dict[str, i
     return out
 
 
+_WORK: dict[tuple[int, str, Any], dict[str, Any]] = {}
+
+
 async def _work_in_progress() -> dict[str, Any]:
+    """The live work lists, computed again whenever the audit trail has moved (every change of an allocation,
+    delivery, need or LKS is audited) or the day has changed; several officers' views in between share them."""
+    head = await AuditHead.select(AuditHead.last_id, AuditHead.last_hash).where(AuditHead.id == 1).first()
     today = clock.today()
+    key = (int(head["last_id"]), str(head["last_hash"]), today) if head else (0, "", today)
+    kept = _WORK.get(key)
+    if kept is None:
+        kept = await _work_lists(today)
+        _WORK.clear()
+        _WORK[key] = kept
+    return kept
+
+
+async def _work_lists(today: Any) -> dict[str, Any]:
     overdue = await Allocation.raw(
         "SELECT a.lks AS lks, l.name AS name, COUNT(*) AS n, MIN(a.deliver_by) AS oldest FROM allocation a "
         "JOIN lks l ON l.id = a.lks WHERE a.status = 'approved' AND a.deliver_by < {} "
