@@ -161,8 +161,11 @@ async def donor_gifts(account_id: int) -> list[TracedGift]:
     if not lks_ids:
         return traced
     pools, spending = await _ledger_sums()
+    by_lks: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for d in own:
+        by_lks[int(d["lks"])].append(d)
     for lks_id in lks_ids:
-        mine = [d for d in own if int(d["lks"]) == lks_id]
+        mine = by_lks[lks_id]
         funded = trace_own(pools[lks_id], spending[lks_id], [
             (int(d["id"]), _period(d["completed_at"] or d["created_at"]),
              int(d["amount"]) - int(d["refunded_amount"] or 0)) for d in mine])

@@ -29,22 +29,32 @@ DONOR = roles(Role.DONOR)
 menu.add("/donasi-saya/dampak", "Dampak donasi saya", Role.DONOR)
 
 
-def _rows(gifts: list[TracedGift], fig: dict[str, Any], reports: dict[tuple[int, str], Any], lang: str
-          ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def _summary(gifts: list[TracedGift], fig: dict[str, Any]) -> dict[str, Any]:
+    """The figures at the top of the page, over every gift."""
     cells = fig["lks_month"]["cells"]
-    out = []
     reached = 0.0
     places: set[str] = set()
+    for g in gifts:
+        for f in g.funded:
+            confirmed = fig_from(cells.get(f"{g.lks_id}|{f.period}"))
+            if not confirmed.hidden and confirmed.count:
+                reached += confirmed.count * f.share
+            places.update(fig["presence"].get(f"{g.lks_id}|{f.period}", {"kecamatan": []})["kecamatan"])
+    return {"given": sum(g.net for g in gifts), "funded": sum(g.net - g.unspent for g in gifts),
+            "households": reached, "kecamatan": sorted(regions.name_of(k) for k in places)}
+
+
+def _rows(gifts: list[TracedGift], fig: dict[str, Any], reports: dict[tuple[int, str], Any], lang: str
+          ) -> list[dict[str, Any]]:
+    """Each gift's periods as shown (only for the gifts on the page or in the statement)."""
+    cells = fig["lks_month"]["cells"]
+    out = []
     for g in gifts:
         periods = []
         for f in g.funded:
             confirmed = fig_from(cells.get(f"{g.lks_id}|{f.period}"))
             presence = fig["presence"].get(f"{g.lks_id}|{f.period}", {"kinds": [], "kecamatan": []})
-            households = None
-            if not confirmed.hidden and confirmed.count:
-                households = confirmed.count * f.share
-                reached += households
-            places.update(presence["kecamatan"])
+            households = confirmed.count * f.share if not confirmed.hidden and confirmed.count else None
             periods.append({
                 "period": f.period, "label": month_label(f.period, lang), "amount": f.amount,
                 "confirmed": confirmed, "households": households,
@@ -54,18 +64,13 @@ def _rows(gifts: list[TracedGift], fig: dict[str, Any], reports: dict[tuple[int,
             })
         track = fig["track"].get(str(g.lks_id), {})
         out.append({"gift": g, "periods": periods, "pending": fig_from(track.get("pending"))})
-    summary = {"given": sum(g.net for g in gifts), "funded": sum(g.net - g.unspent for g in gifts),
-               "households": reached, "kecamatan": sorted(regions.name_of(k) for k in places)}
-    return out, summary
+    return out
 
 
-async def _impact(request: Request[Any, Any, Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+async def _gifts(request: Request[Any, Any, Any]) -> tuple[list[TracedGift], dict[str, Any]]:
     user = await current_user(request)
     assert user is not None
-    gifts = await donor_gifts(user.id)
-    fig = await figures("public")
-    reports = await approved_reports({g.lks_id for g in gifts})
-    return _rows(gifts, fig, reports, language_of(request))
+    return await donor_gifts(user.id), await figures("public")
 
 
 GIFTS_PER_PAGE = 20
@@ -74,15 +79,16 @@ GIFTS_PER_PAGE = 20
 
 @get("/donasi-saya/dampak", opt=DONOR)
 async def my_impact(request: Request[Any, Any, Any]) -> Template:
-    rows, summary = await _impact(request)
-    years = sorted({r["gift"].received[:4] for r in rows}, reverse=True)
-    pages = max(1, -(-len(rows) // GIFTS_PER_PAGE))
+    gifts, fig = await _gifts(request)
+    years = sorted({g.received[:4] for g in gifts}, reverse=True)
+    pages = max(1, -(-len(gifts) // GIFTS_PER_PAGE))
     page_no = min(page_number(request, "hal"), pages)
-    shown = rows[(page_no - 1) * GIFTS_PER_PAGE:page_no * GIFTS_PER_PAGE]
-    report_ids = {int(p["report"]["id"]) for r in shown for p in r.get("periods", []) if p.get("report")}
+    shown = gifts[(page_no - 1) * GIFTS_PER_PAGE:page_no * GIFTS_PER_PAGE]
+    rows = _rows(shown, fig, await approved_reports({g.lks_id for g in shown}), language_of(request))
+    report_ids = {int(p["report"]["id"]) for r in rows for p in r.get("periods", []) if p.get("report")}
     photos = await report_photo_links(sorted(report_ids), make_object_store())
-    return await page(request, "impact/donor.html", rows=shown, summary=summary, years=years, report_photos=photos,
-                      page_no=page_no, pages=pages, gifts=len(rows),
+    return await page(request, "impact/donor.html", rows=rows, summary=_summary(gifts, fig), years=years,
+                      report_photos=photos, page_no=page_no, pages=pages, gifts=len(gifts),
                       first=(page_no - 1) * GIFTS_PER_PAGE + 1, last=(page_no - 1) * GIFTS_PER_PAGE + len(shown))
 
 
@@ -94,8 +100,9 @@ def _latin1(text: str) -> str:
 async def my_statement(request: Request[Any, Any, Any], year: FromPath[int]) -> Response[bytes]:
     if not 2000 <= year <= 2100:
         raise NotFoundException("Tahun tidak dikenal.")
-    rows, _summary = await _impact(request)
-    rows = [r for r in rows if r["gift"].received.startswith(f"{year:04d}")]
+    gifts, fig = await _gifts(request)
+    gifts = [g for g in gifts if g.received.startswith(f"{year:04d}")]
+    rows = _rows(gifts, fig, await approved_reports({g.lks_id for g in gifts}), language_of(request))
     user = await current_user(request)
     assert user is not None
     return Response(statement_document(year, user.full_name or user.username, rows), media_type="application/pdf",
