@@ -40,7 +40,7 @@ from portal.sessions import DatabaseSessionStore, RotatingSessionConfig
 from portal.web.common import MAX_ID, language_of, rupiah
 from storage.counting import describe
 from storage.crypto import vault
-from storage.engine import database_unavailable
+from storage.engine import POOL_OPTIONS, database_unavailable
 
 log = logging.getLogger("jitu")
 HERE = Path(__file__).parent
@@ -197,7 +197,7 @@ def create_app(settings: Settings | None = None, *, session_store: Store | None 
     async def start_pool() -> None:
         engine = engine_finder()
         if settings.is_postgres and settings.db_pool and engine is not None:
-            await engine.start_connection_pool(max_size=10)  # type: ignore[call-arg]
+            await engine.start_connection_pool(max_size=10, **POOL_OPTIONS)  # type: ignore[call-arg]
 
     async def close_pool() -> None:
         engine = engine_finder()

@@ -280,9 +280,11 @@ async def _scheduled_reminders(ctx: Context) -> None:
 async def _worker_startup(ctx: Context) -> None:
     from piccolo.engine import engine_finder
 
+    from storage.engine import POOL_OPTIONS
+
     engine = engine_finder()
     if get_settings().is_postgres and get_settings().db_pool and engine is not None:
-        await engine.start_connection_pool(max_size=4)  # type: ignore[call-arg]
+        await engine.start_connection_pool(max_size=4, **POOL_OPTIONS)  # type: ignore[call-arg]
 
 
 async def _worker_shutdown(ctx: Context) -> None:

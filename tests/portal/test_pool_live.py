@@ -105,3 +105,25 @@ async def test_pooled_server_gives_every_connection_back(db, tmp_path):
     assert held == [], held
     assert total <= POOL_SIZE + 1  # the pool, and at most one connection of an in-process job
     assert answer_s < 2
+
+
+@pytest.mark.postgres
+async def test_a_connection_given_back_mid_transaction_is_rolled_back_by_the_light_reset(db):
+    """The pools' reset (storage.engine.release_reset) skips asyncpg's full reset but still rolls back a
+    transaction left open, so the next user of the connection never sees or inherits it."""
+    from storage.engine import POOL_OPTIONS
+
+    pool = await asyncpg.create_pool(os.environ["DATABASE_URL"], min_size=1, max_size=1, **POOL_OPTIONS)
+    try:
+        async with pool.acquire() as con:
+            await con.execute("CREATE TABLE IF NOT EXISTS reset_probe (n int)")
+        con = await pool.acquire()
+        await con.execute("BEGIN")
+        await con.execute("INSERT INTO reset_probe VALUES (1)")
+        await pool.release(con)
+        async with pool.acquire() as again:
+            assert not again.is_in_transaction()
+            assert await again.fetchval("SELECT count(*) FROM reset_probe") == 0
+            await again.execute("DROP TABLE reset_probe")
+    finally:
+        await pool.close()
