@@ -42,6 +42,8 @@ PAGE_SIZE = 50
 EVIDENCE_MAX = 10 * 1024 * 1024
 TRACK_LIMIT = 10
 """Ticket look-ups per client IP per minute."""
+NAME_COUNT_UP_TO = 200
+"""A name search lists at most this many households (four pages): more asks for a narrower search."""
 
 
 def current_period(today: date | None = None) -> str:
@@ -396,8 +398,10 @@ async def search_households(user: CurrentUser, *, number: str = "", name: str = 
         # a semi-join the planner runs either way round (a common name: households in order until the page
         # is full; a rare one: the trigram index first), and no cut at 5,000 members that dropped households
         where &= Household.id.is_in(Member.select(Member.household).where(match))
-    # a name search counts exactly up to 1,000 households, then says "sekitar" (a common name is in 100,000)
-    total = await count_rows(Household, where, exact_up_to=1_000 if name.strip() else None)
+    # a name search counts up to NAME_COUNT_UP_TO households, then says "lebih dari" (a common name is in
+    # 100,000 and its count cost a quarter of a second; the planner's estimate for it is meaningless)
+    total = (await count_rows(Household, where, exact_up_to=NAME_COUNT_UP_TO, use_estimate=False) if name.strip()
+             else await count_rows(Household, where))
     # the page's ids first (an index-only scan, however deep the page), then only those 50 rows: an offset
     # over whole rows read 165,000 of them from the heap for page 3,305 of the city
     page_ids = [r["id"] for r in await Household.select(Household.id).where(where).order_by(Household.id)

@@ -190,3 +190,18 @@ async def test_operator_needs_queue_and_home_count_are_their_kelurahan_only(clie
     assert "<b>5</b><span>Kebutuhan terverifikasi" in home.text
     assessed = await client.get("/registri/kebutuhan?status=assessed")
     assert "1 kebutuhan" in assessed.text and f"<tr><td>{own[0]}</td>" in assessed.text
+
+
+async def test_a_common_name_lists_a_bounded_number_and_asks_for_a_narrower_search(client, tmp_path, monkeypatch):
+    from storage import registry as registry_store
+
+    await seed(tmp_path)
+    monkeypatch.setattr(registry_store, "NAME_COUNT_UP_TO", 0)  # every match is "more than" the bound
+    await make_account("pekerja_sosial", "ps")
+    await login(client, "ps")
+    await client.get("/registri/keluarga")
+    found = await client.post("/registri/keluarga", data={"nama": "budi", "_csrf_token": csrf(client)})
+    assert "lebih dari 0 keluarga" in found.text and "Persempit pencarian" in found.text
+    monkeypatch.setattr(registry_store, "NAME_COUNT_UP_TO", 200)
+    found = await client.post("/registri/keluarga", data={"nama": "budi", "_csrf_token": csrf(client)})
+    assert "Budi Santoso" in found.text and "Persempit pencarian" not in found.text

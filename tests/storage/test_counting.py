@@ -51,3 +51,12 @@ async def test_the_household_list_says_its_count_is_an_estimate(client, monkeypa
     await login(client, "dinsos")
     page = await client.get("/registri/keluarga")
     assert page.status_code == 200 and "sekitar " in page.text
+
+
+async def test_without_an_estimate_a_count_beyond_the_bound_says_more_than(db):
+    await _sessions(7)
+    total = await count_rows(WebSession, WebSession.key.like("count-%"), exact_up_to=5, use_estimate=False)
+    assert total == 5 and total.at_least and not total.estimated
+    assert describe(total) == "lebih dari 5" and describe(total, "en") == "more than 5"
+    exact = await count_rows(WebSession, WebSession.key.like("count-%"), exact_up_to=7, use_estimate=False)
+    assert exact == 7 and not exact.at_least and describe(exact) == "7"
