@@ -10,7 +10,7 @@ Other donors' gifts are used only as sums, never shown.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -149,7 +149,26 @@ async def _ledger_sums() -> tuple[dict[int, dict[str, int]], dict[int, dict[str,
     return kept
 
 
+_TRACED: OrderedDict[tuple[int, int, str], list[TracedGift]] = OrderedDict()
+_TRACED_SIZE = 256
+
+
 async def donor_gifts(account_id: int) -> list[TracedGift]:
+    """The donor's gifts traced (newest first), computed once per state of the audit trail and kept for the
+    last few hundred donors: a donor's page, its next pages and its yearly statements read the same."""
+    head = await AuditHead.select(AuditHead.last_id, AuditHead.last_hash).where(AuditHead.id == 1).first()
+    key = (account_id, int(head["last_id"]), str(head["last_hash"])) if head else (account_id, 0, "")
+    kept = _TRACED.get(key)
+    if kept is None:
+        kept = _TRACED[key] = await _trace_donor(account_id)
+        while len(_TRACED) > _TRACED_SIZE:
+            _TRACED.popitem(last=False)
+    else:
+        _TRACED.move_to_end(key)
+    return kept
+
+
+async def _trace_donor(account_id: int) -> list[TracedGift]:
     own = await (Donation.select(Donation.id, Donation.lks, Donation.lks.name.as_alias("lks_name"), Donation.amount,
                                  Donation.refunded_amount, Donation.status, Donation.completed_at,
                                  Donation.created_at, Donation.receipt_number)

@@ -200,3 +200,22 @@ async def test_command_center_work_lists_are_shared_until_the_audit_trail_moves(
     assert (await command._work_in_progress())["lks_applied"] == first["lks_applied"]  # nothing audited yet
     await audit.record(Event("uji", "lks.applied", "lks", "1", None, {}))
     assert (await command._work_in_progress())["lks_applied"] == first["lks_applied"] + 1
+
+
+async def test_a_donors_traced_gifts_are_kept_until_the_audit_trail_moves(db) -> None:
+    from marketplace.audit import AuditEvent as Event
+    from storage import audit
+    from storage.impact.donor import donor_gifts
+    from storage.tables import Donation, Donor
+
+    await _seeded(24)
+    account = await make_account("donor", "penderma")
+    await _give_seeded_gifts(account)
+    await audit.record(Event("uji", "donor.linked", "donor", str(account), None, {}))
+    first = await donor_gifts(account)
+    donor = await Donor.select(Donor.id).where(Donor.account == account).first()
+    await Donation.insert(Donation(donor=donor["id"], lks=first[0].lks_id, amount=25_000, currency="IDR",
+                                   method="transfer", status="completed", receipt_number="UJI-KEEP"))
+    assert await donor_gifts(account) is first  # nothing audited: the same traced list
+    await audit.record(Event("uji", "donation.transfer_recorded", "donation", "0", None, {}))
+    assert len(await donor_gifts(account)) == len(first) + 1
