@@ -366,6 +366,8 @@ def main() -> None:
                 status = check(base, *paths[i][0])
                 if status != 200:
                     raise SystemExit(f"{p.role} {paths[i][0][1]} answered {status}, not 200")
+                for cookie, path in paths[i][1:2 * args.web_workers]:  # warm every worker (steady state)
+                    check(base, cookie, path)
             print(f"\n{args.concurrency} users per page, {args.duration} s each, jitu serve --workers "
                   f"{args.web_workers}; load average before {load()}\n")
             print("| role | page | req/s | p50 ms | p95 ms | p99 ms | errors | wrk CPU % |")
