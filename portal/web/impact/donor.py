@@ -4,6 +4,7 @@ approved periodic reports. Figures about deliveries come from the public, suppre
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 from fpdf import FPDF
@@ -29,8 +30,24 @@ DONOR = roles(Role.DONOR)
 menu.add("/donasi-saya/dampak", "Dampak donasi saya", Role.DONOR)
 
 
+_SUMMARIES: OrderedDict[tuple[int, str], tuple[list[TracedGift], dict[str, Any]]] = OrderedDict()
+
+
 def _summary(gifts: list[TracedGift], fig: dict[str, Any]) -> dict[str, Any]:
-    """The figures at the top of the page, over every gift."""
+    """The figures at the top of the page, over every gift; kept while the donor's traced gifts (kept per
+    audit state, ``storage.impact.donor``) and the snapshot stay the same."""
+    key = (id(gifts), str(fig.get("computed_at", "")))
+    kept = _SUMMARIES.get(key)
+    if kept is not None and kept[0] is gifts:
+        return kept[1]
+    summary = _sum_up(gifts, fig)
+    _SUMMARIES[key] = (gifts, summary)
+    while len(_SUMMARIES) > 256:
+        _SUMMARIES.popitem(last=False)
+    return summary
+
+
+def _sum_up(gifts: list[TracedGift], fig: dict[str, Any]) -> dict[str, Any]:
     cells = fig["lks_month"]["cells"]
     reached = 0.0
     places: set[str] = set()
