@@ -10,6 +10,7 @@ Other donors' gifts are used only as sums, never shown.
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -151,6 +152,7 @@ async def _ledger_sums() -> tuple[dict[int, dict[str, int]], dict[int, dict[str,
 
 _TRACED: OrderedDict[tuple[int, int, str], list[TracedGift]] = OrderedDict()
 _TRACED_SIZE = 256
+_TRACING: dict[tuple[int, int, str], asyncio.Lock] = {}
 
 
 async def donor_gifts(account_id: int) -> list[TracedGift]:
@@ -159,13 +161,21 @@ async def donor_gifts(account_id: int) -> list[TracedGift]:
     head = await AuditHead.select(AuditHead.last_id, AuditHead.last_hash).where(AuditHead.id == 1).first()
     key = (account_id, int(head["last_id"]), str(head["last_hash"])) if head else (account_id, 0, "")
     kept = _TRACED.get(key)
-    if kept is None:
-        kept = _TRACED[key] = await _trace_donor(account_id)
-        while len(_TRACED) > _TRACED_SIZE:
-            _TRACED.popitem(last=False)
-    else:
+    if kept is not None:
         _TRACED.move_to_end(key)
-    return kept
+        return kept
+    lock = _TRACING.setdefault(key, asyncio.Lock())  # one view traces, the donor's other tabs wait for it
+    try:
+        async with lock:
+            kept = _TRACED.get(key)
+            if kept is None:
+                kept = _TRACED[key] = await _trace_donor(account_id)
+                while len(_TRACED) > _TRACED_SIZE:
+                    _TRACED.popitem(last=False)
+            return kept
+    finally:
+        if not lock.locked():
+            _TRACING.pop(key, None)
 
 
 async def _trace_donor(account_id: int) -> list[TracedGift]:
