@@ -120,7 +120,7 @@ async def assigned_households(lks_id: int, f: HouseholdFilter, page: int | None 
     where = _scope(lks_id, f, today)
     total = await count_rows(Allocation, where)
     query = (
-        Allocation.select(*_household_columns())
+        Allocation.select(*household_columns())
         .where(where)
         .order_by(QueryString(
             "CASE WHEN allocation.status <> {} THEN 2 WHEN allocation.deliver_by < {} THEN 0 ELSE 1 END",
@@ -157,9 +157,9 @@ async def assigned_households(lks_id: int, f: HouseholdFilter, page: int | None 
 
 
 @functools.cache
-def _household_columns() -> tuple[Any, ...]:
-    """The LKS household list's columns through the joins, built once (Piccolo's join traversal cost more
-    per view than the query itself)."""
+def household_columns() -> tuple[Any, ...]:
+    """The columns of an LKS's matched households through the joins (its page here, ``storage/api/lks.py``
+    for the API), built once: Piccolo's join traversal cost more per view than the query itself."""
     return (
         Allocation.id, Allocation.status, Allocation.amount, Allocation.deliver_by,
         Allocation.round._.period.as_alias("period"),

@@ -9,7 +9,7 @@ from marketplace.approval import end_of_period
 from marketplace.identity import mask
 from marketplace.regions import name_of
 from storage.crypto import vault
-from storage.delivery import ASSIGNED
+from storage.delivery import ASSIGNED, household_columns
 from storage.tables import Allocation, Member
 
 MAX_ID = 2**31 - 1
@@ -18,17 +18,8 @@ MAX_ID = 2**31 - 1
 async def households_after(lks_id: int, after: int, limit: int) -> tuple[list[dict[str, Any]], int | None]:
     after = min(max(after, 0), MAX_ID)
     limit = max(1, min(limit, 200))
-    rows = await Allocation.select(
-        Allocation.id, Allocation.status, Allocation.amount, Allocation.deliver_by,
-        Allocation.round._.period.as_alias("period"), Allocation.need._.kind.as_alias("kind"),
-        Allocation.offer._.is_goods.as_alias("is_goods"), Allocation.offer._.unit.as_alias("unit"),
-        Allocation.offer._.unit_value.as_alias("unit_value"),
-        Allocation.need._.household.as_alias("household_id"),
-        Allocation.need._.household._.address.as_alias("address"),
-        Allocation.need._.household._.rt.as_alias("rt"), Allocation.need._.household._.rw.as_alias("rw"),
-        Allocation.need._.household._.kelurahan_code.as_alias("kelurahan_code"),
-        Allocation.need._.household._.phone.as_alias("phone"),
-    ).where((Allocation.lks == lks_id) & Allocation.status.is_in(ASSIGNED) & (Allocation.id > after)).order_by(
+    rows = await Allocation.select(*household_columns()).where(
+        (Allocation.lks == lks_id) & Allocation.status.is_in(ASSIGNED) & (Allocation.id > after)).order_by(
         Allocation.id).limit(limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
@@ -40,10 +31,11 @@ async def households_after(lks_id: int, after: int, limit: int) -> tuple[list[di
             if m["household"] not in heads or (m["relation"] == "kepala"
                                                and heads[m["household"]]["relation"] != "kepala"):
                 heads[m["household"]] = m
+    ring = vault()  # one key ring for the page, not one stat() per row
     for r in rows:
         head = heads.get(r["household_id"])
         r["head_name"] = head["name"] if head else ""
-        r["nik_masked"] = mask(vault().decrypt(head["nik_cipher"])) if head else ""
+        r["nik_masked"] = mask(ring.decrypt(head["nik_cipher"])) if head else ""
         r["kelurahan_name"] = name_of(r["kelurahan_code"])
         r["deliver_by"] = r["deliver_by"] or end_of_period(r["period"])
         unit_value = int(r["unit_value"] or 0)
