@@ -50,7 +50,8 @@ async def test_referral_loop_accepted_completed_and_tracking_shows_it(db):
     assert notes[-1] == "Selesai ditangani Dinkes; kebutuhan Anda dinyatakan selesai"
     assert timeline[0].status == "resolved"
     assert not any("Terdaftar PBI JK" in n or "Ibu Sari" in n for n in notes)
-    actions = [r["action"] for r in await AuditEvent.select(AuditEvent.action).where(AuditEvent.entity == "referral")]
+    actions = [r["action"] for r in await AuditEvent.select(AuditEvent.action).where(
+        AuditEvent.entity == "referral").order_by(AuditEvent.id)]  # in the order they happened, not heap order
     assert actions == ["referral.create", "referral.accept", "referral.complete"]
     assert await Notification.exists().where(Notification.account == peksos.id)
 
