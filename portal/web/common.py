@@ -11,7 +11,7 @@ from litestar.response import Template
 from marketplace.money import rupiah  # noqa: F401  (re-exported for templates and pages)
 from marketplace.settings import get_settings
 from portal.auth import current_user
-from portal.i18n import LANGUAGES
+from portal.i18n import LANGUAGES, translator
 
 
 def language_of(request: Request[Any, Any, Any]) -> str:
@@ -27,6 +27,7 @@ def language_of(request: Request[Any, Any, Any]) -> str:
 async def page(request: Request[Any, Any, Any], template: str, status_code: int = 200, **context: Any) -> Template:
     context.setdefault("user", await current_user(request))
     context.setdefault("lang", language_of(request))
+    context.setdefault("_", translator(context["lang"]))
     return Template(template_name=template, context=context, status_code=status_code)
 
 
