@@ -22,7 +22,7 @@ from marketplace.priority import SEVERITY, priority
 from marketplace.regions import is_kelurahan
 from marketplace.vocabulary import DINSOS_ROLES, PPKS_TYPES, Kind
 from storage.accounts import CurrentUser
-from storage.counting import count_rows
+from storage.counting import Total, count_rows
 from storage.crypto import vault
 from storage.tables import (
     Complaint,
@@ -398,14 +398,26 @@ async def search_households(user: CurrentUser, *, number: str = "", name: str = 
         # a semi-join the planner runs either way round (a common name: households in order until the page
         # is full; a rare one: the trigram index first), and no cut at 5,000 members that dropped households
         where &= Household.id.is_in(Member.select(Member.household).where(match))
-    # a name search counts up to NAME_COUNT_UP_TO households, then says "lebih dari" (a common name is in
-    # 100,000 and its count cost a quarter of a second; the planner's estimate for it is meaningless)
-    total = (await count_rows(Household, where, exact_up_to=NAME_COUNT_UP_TO, use_estimate=False) if name.strip()
-             else await count_rows(Household, where))
-    # the page's ids first (an index-only scan, however deep the page), then only those 50 rows: an offset
-    # over whole rows read 165,000 of them from the heap for page 3,305 of the city
-    page_ids = [r["id"] for r in await Household.select(Household.id).where(where).order_by(Household.id)
-                .limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE)]
+    start = (max(page, 1) - 1) * PAGE_SIZE
+    page_ids: list[int] | None = None
+    if name.strip():
+        # a name search counts up to NAME_COUNT_UP_TO households, then says "lebih dari" (a common name is in
+        # 100,000 and its count cost a quarter of a second; the planner's estimate for it is meaningless).
+        # The first NAME_COUNT_UP_TO + 1 matching ids in list order are the count and, for the pages within
+        # it (all a search shows), the page too: one walk through the matches instead of a bounded count
+        # and then the same walk again for the page (for "Siti" in the city: 14 + 4 ms, now the 14 ms once)
+        first = [r["id"] for r in await Household.select(Household.id).where(where).order_by(Household.id)
+                 .limit(NAME_COUNT_UP_TO + 1)]
+        total = (Total(NAME_COUNT_UP_TO, at_least=True) if len(first) > NAME_COUNT_UP_TO else Total(len(first)))
+        if len(first) <= NAME_COUNT_UP_TO or start + PAGE_SIZE <= NAME_COUNT_UP_TO:
+            page_ids = first[start:start + PAGE_SIZE]
+    else:
+        total = await count_rows(Household, where)
+    if page_ids is None:
+        # the page's ids first (an index-only scan, however deep the page), then only those 50 rows: an offset
+        # over whole rows read 165,000 of them from the heap for page 3,305 of the city
+        page_ids = [r["id"] for r in await Household.select(Household.id).where(where).order_by(Household.id)
+                    .limit(PAGE_SIZE).offset(start)]
     rows = await Household.select(
         Household.id, Household.kk_cipher, Household.kelurahan_code, Household.rt, Household.rw, Household.desil,
         Household.extreme_poor, Household.source,

@@ -183,3 +183,34 @@ async def test_simultaneous_tracking_lookups_are_all_counted(db, rate_window_hel
 
     answers = await asyncio.gather(*(allow_lookup("203.0.113.9") for _ in range(TRACK_LIMIT + 5)))
     assert answers.count(True) == TRACK_LIMIT and answers.count(False) == 5
+
+
+async def test_a_name_search_pages_and_bounds_its_count_from_one_walk_of_the_matches(db, tmp_path, monkeypatch):
+    # 9 households with a "Siti" (one in two of the 18), a page of 2, counted up to 5: pages 1-2 come from the
+    # bounded list of matches, page 3 (past the bound) from its own query; all in household order
+    rows = []
+    for k in range(1, 19):
+        rows.append(member_row(k, 100 + k, "Budi Santoso"))
+        if k % 2:
+            rows.append(member_row(k, 200 + k, f"Siti Aminah {k}", sex="P", birth="1987-08-15", rel="istri"))
+    await import_dtks(write(tmp_path / "dtks.csv", rows), "t")
+    monkeypatch.setattr(registry, "PAGE_SIZE", 2)
+    monkeypatch.setattr(registry, "NAME_COUNT_UP_TO", 5)
+    admin = await load_user(await make_account("dinsos_admin", "dinsos"))
+    expected = [r["household"] for r in await Member.select(Member.household).where(
+        Member.name.like("Siti%")).order_by(Member.household)]
+    assert len(expected) == 9
+    pages = []
+    for page in range(1, 7):
+        found, total = await registry.search_households(admin, name="siti", page=page)
+        assert int(total) == 5 and total.at_least  # "lebih dari 5"
+        assert all(r["head"] == "Budi Santoso" for r in found)
+        pages.append([r["id"] for r in found])
+    assert [i for p in pages for i in p] == expected and [len(p) for p in pages] == [2, 2, 2, 2, 1, 0]
+    monkeypatch.setattr(registry, "NAME_COUNT_UP_TO", 9)  # exactly the bound: counted, every page from the list
+    found, total = await registry.search_households(admin, name="SITI", page=5)
+    assert (int(total), total.at_least, [r["id"] for r in found]) == (9, False, expected[8:])
+    found, total = await registry.search_households(admin, name="Aminah 1", page=1)  # 1, 11, 13, 15, 17
+    assert (int(total), total.at_least, len(found)) == (5, False, 2)
+    found, total = await registry.search_households(admin, name="nobody", page=1)
+    assert (int(total), found) == (0, [])
