@@ -181,6 +181,18 @@ class DataAccess(Table, tablename="data_access"):
     purpose = Varchar(length=120)
 
 
+class AccessReach(Table, tablename="access_reach"):
+    """How many distinct households one account's access-log rows name, counted up to ``upto_id``.
+
+    The DPO's Pasal 46 question ("whose data could this account read?") over half a million rows of one
+    busy account is a 100 ms distinct count; the log only grows, so ``storage.access.households_read_by``
+    keeps the figure here and adds only the households first named after ``upto_id``."""
+
+    username = Varchar(length=80, unique=True)
+    upto_id = Integer(default=0)
+    households = Integer(default=0)
+
+
 class Household(Table):
     """A DTKS household (KK): by name, by address; its problems are its needs."""
 
@@ -754,8 +766,8 @@ class ReportPolicy(Table, tablename="report_policy"):
 
 
 ALL_TABLES: list[type[Table]] = [
-    Region, Lks, Office, Account, WebSession, AuditEvent, AuditHead, DataAccess, Household, Member,
-    ServiceRequest, Need, NeedEvent, EvidenceFile, GovernmentProgram, GovernmentAid, LksDocument,
+    Region, Lks, Office, Account, WebSession, AuditEvent, AuditHead, DataAccess, AccessReach, Household,
+    Member, ServiceRequest, Need, NeedEvent, EvidenceFile, GovernmentProgram, GovernmentAid, LksDocument,
     Offer, Campaign, Donor, Donation, StripeEvent, MatchingRound, Allocation, UnmatchedNeed,
     LedgerEntry, Delivery, DeliveryPhoto, Notification, Job, ImpactSnapshot, LksReport, Referral, ReferralEvent,
     ApiToken, DuplicateDismissal, Complaint, ComplaintEvent, ComplaintFile, AccountSession, LoginThrottle,

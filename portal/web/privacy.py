@@ -13,6 +13,7 @@ from marketplace.vocabulary import Role
 from portal.auth import roles
 from portal.web import menu
 from portal.web.common import PAGE_SIZE, page, page_count, page_number, parse_id
+from storage.access import households_read_by
 from storage.counting import count_rows
 from storage.tables import DataAccess
 
@@ -42,23 +43,22 @@ async def access_log(request: Request[Any, Any, Any]) -> Template:
         where.append(DataAccess.occurred_at >= datetime.combine(start, time.min))
     if end:
         where.append(DataAccess.occurred_at < datetime.combine(end + timedelta(days=1), time.min))
-    query = DataAccess.select(DataAccess.occurred_at, DataAccess.username, DataAccess.role,
-                              DataAccess.household_id, DataAccess.purpose)
     condition: Any = None
     for clause in where:
-        query = query.where(clause)
         condition = clause if condition is None else condition & clause
     total = await count_rows(DataAccess, condition)
-    rows = await query.order_by(DataAccess.id, ascending=False).limit(PAGE_SIZE).offset((page_no - 1) * PAGE_SIZE)
-    households = None
-    if username:  # the Pasal 46 question: whose data could this account read?
-        # counted in SQL over the (username, household_id) index, not by loading every row into Python
-        distinct = await DataAccess.raw(
-            # DISTINCT in a subquery: a Unique over the index-only scan, where count(DISTINCT …) sorts
-            # (56 ms against 230 ms for 500,000 rows of one account)
-            "SELECT count(*) AS n FROM (SELECT DISTINCT household_id FROM data_access WHERE username = {}) t",
-            username)
-        households = int(distinct[0]["n"])
+    # ids first, then their rows: the ids come from an index alone ((username, id) for one account), where
+    # selecting whole rows made PostgreSQL walk the whole log backwards past every other account's newer rows
+    # (33 ms at city scale) to find one account's newest 50
+    ids = DataAccess.select(DataAccess.id)
+    ids = ids.where(condition) if condition is not None else ids
+    picked = [r["id"] for r in await ids.order_by(DataAccess.id, ascending=False).limit(PAGE_SIZE)
+              .offset((page_no - 1) * PAGE_SIZE)]
+    rows = await DataAccess.select(DataAccess.occurred_at, DataAccess.username, DataAccess.role,
+                                   DataAccess.household_id, DataAccess.purpose).where(
+        DataAccess.id.is_in(picked)).order_by(DataAccess.id, ascending=False) if picked else []
+    # the Pasal 46 question: whose data could this account read? (kept per account, storage.access)
+    households = await households_read_by(username) if username else None
     return await page(request, "privacy/access_log.html", rows=rows, total=total, page_no=page_no,
                       pages=page_count(total), username=username, household=household,
                       dari=q.get("dari") or "", sampai=q.get("sampai") or "", households=households)
