@@ -23,7 +23,7 @@ from marketplace.vocabulary import Role
 from portal.auth import PUBLIC, current_user, hash_password, roles
 from portal.payments import make_gateway
 from portal.web import menu, searches
-from portal.web.common import page, page_count, page_number, rupiah
+from portal.web.common import PAGE_SIZE, page, page_count, page_number, rupiah
 from portal.web.lks import read_upload, render_public_detail
 from portal.web.offers import staff_lks
 from storage import donations as store
@@ -156,7 +156,10 @@ async def donor_signup(request: Request[Any, Any, Any]) -> Template | Redirect:
 async def my_donations(request: Request[Any, Any, Any]) -> Template:
     user = await current_user(request)
     assert user is not None
-    return await page(request, "donations/mine.html", rows=await store.donations_of_account(user.id))
+    page_no = page_number(request)
+    rows, total = await store.donations_of_account(user.id, page_no, PAGE_SIZE)
+    return await page(request, "donations/mine.html", rows=rows, total=total, page_no=page_no,
+                      pages=page_count(total))
 
 
 async def _my_receipt(request: Request[Any, Any, Any], donation_id: int) -> dict[str, Any]:

@@ -97,6 +97,27 @@ async def test_donor_signs_up_and_prints_receipts(client):
     assert pdf.content.startswith(b"%PDF") and b"JITU-RCPT-2026-000042" in pdf.content
 
 
+async def test_a_donors_long_list_is_paged_newest_first(client):
+    account = await make_account("donor", "rutin")
+    lks_id = await make_lks("Yayasan Peduli")
+    donor = (await Donor.insert(Donor(name="Donatur Rutin", account=account)).returning(Donor.id))[0]["id"]
+    other = (await Donor.insert(Donor(name="Orang Lain")).returning(Donor.id))[0]["id"]
+    await Donation.insert(*[Donation(lks=lks_id, donor=donor, amount=10_000 * (i + 1), method="transfer",
+                                     status="completed", receipt_number=f"JITU-RCPT-2026-{i:06d}")
+                            for i in range(60)],
+                          Donation(lks=lks_id, donor=other, amount=99_000, method="transfer", status="completed",
+                                   receipt_number="JITU-RCPT-2026-999999"))
+    await login(client, "rutin")
+    first = await client.get("/donasi-saya")
+    assert "60 donasi" in first.text and "Halaman 1 dari 2" in first.text
+    assert first.text.count("/kuitansi.pdf") == 50 and "JITU-RCPT-2026-000059" in first.text
+    assert "JITU-RCPT-2026-999999" not in first.text  # another donor's gift is never listed
+    second = await client.get("/donasi-saya", params={"page": "2"})
+    assert second.text.count("/kuitansi.pdf") == 10 and "JITU-RCPT-2026-000000" in second.text
+    assert "JITU-RCPT-2026-000059" not in second.text
+    assert (await client.get("/donasi-saya", params={"page": "0"})).status_code == 400
+
+
 async def test_lks_creates_a_campaign_with_a_public_page(client):
     lks_id = await make_lks("Yayasan Peduli")
     await make_account("lks_staff", "staf", lks_id=lks_id)
