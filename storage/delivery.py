@@ -119,20 +119,18 @@ async def assigned_households(lks_id: int, f: HouseholdFilter, page: int | None 
     today = today or clock.today()
     where = _scope(lks_id, f, today)
     total = await count_rows(Allocation, where)
-    query = (
-        Allocation.select(*household_columns())
-        .where(where)
-        .order_by(QueryString(
-            "CASE WHEN allocation.status <> {} THEN 2 WHEN allocation.deliver_by < {} THEN 0 ELSE 1 END",
-            AllocationStatus.APPROVED.value, today))
-        .order_by(QueryString(  # to deliver: soonest first; delivered: most recent first
-            "CASE WHEN allocation.status = {} THEN allocation.deliver_by END", AllocationStatus.APPROVED.value))
-        .order_by(Allocation.deliver_by, ascending=False)
-        .order_by(Allocation.id)
-    )
-    if page is not None:
-        query = query.limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE)
-    rows = await query
+    if page is None:
+        rows = await _in_order(Allocation.select(*household_columns()).where(where), today)
+    else:
+        # The order needs only the allocation's own columns: page through the allocations alone, then
+        # join the page's 50. Joined first, every allocation of the LKS was read through four joins to
+        # be sorted (176 of them for the bench's LKS, 5,221 for the city's largest: 2 ms and 20 ms).
+        # The page's rows are read again under the same condition, so none that left it in between shows.
+        ids = [r["id"] for r in await _in_order(Allocation.select(Allocation.id).where(where), today)
+               .limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE)]
+        found = {r["id"]: r for r in await Allocation.select(*household_columns()).where(
+            where & Allocation.id.is_in(ids))} if ids else {}
+        rows = [found[i] for i in ids if i in found]
     households = sorted({r["household_id"] for r in rows})
     heads: dict[int, dict[str, Any]] = {}
     if households:
@@ -154,6 +152,20 @@ async def assigned_households(lks_id: int, f: HouseholdFilter, page: int | None 
         unit_value = int(r["unit_value"] or 0)
         r["units"] = -(-int(r["amount"]) // unit_value) if r["is_goods"] and unit_value else None
     return rows, total
+
+
+def _in_order(query: Any, today: date) -> Any:
+    """Overdue first, then still to deliver by due date (soonest first), then delivered (latest due first)."""
+    return (
+        query
+        .order_by(QueryString(
+            "CASE WHEN allocation.status <> {} THEN 2 WHEN allocation.deliver_by < {} THEN 0 ELSE 1 END",
+            AllocationStatus.APPROVED.value, today))
+        .order_by(QueryString(  # to deliver: soonest first; delivered: most recent first
+            "CASE WHEN allocation.status = {} THEN allocation.deliver_by END", AllocationStatus.APPROVED.value))
+        .order_by(Allocation.deliver_by, ascending=False)
+        .order_by(Allocation.id)
+    )
 
 
 @functools.cache

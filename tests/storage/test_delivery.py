@@ -193,6 +193,36 @@ async def test_households_masked_searchable(db: None) -> None:
     assert n == 1 and found[0]["head_name"] == "Siti Aminah"
 
 
+async def test_households_pages_follow_the_full_order(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages are cut from the allocations alone, then joined: one page after another gives the downloads'
+    order (overdue, then soonest due, then delivered), each row once, and a filter still applies."""
+    from datetime import timedelta
+
+    from tests.storage.test_approval import add_allocation
+
+    w = await build(0)
+    _ACCOUNTS[w.lks_id] = await make_account("lks_staff", f"staf{w.lks_id}", lks_id=w.lks_id)
+    for i in range(5):
+        await add_allocation(w, name=f"Warga {i}", amount=10_000, kind="pangan" if i % 2 else "kesehatan")
+    for alloc in w.allocations:
+        await approval.approve(alloc, "admin")
+    for i, alloc in enumerate(w.allocations):  # due dates out of id order, two of them overdue
+        await Allocation.update({Allocation.deliver_by: TODAY + timedelta(days=(2 - i) * 2)}).where(
+            Allocation.id == alloc)
+    monkeypatch.setattr(delivery, "PAGE_SIZE", 2)
+    everything, total = await delivery.assigned_households(w.lks_id, delivery.HouseholdFilter(), page=None,
+                                                           today=TODAY)
+    pages = []
+    for page_no in (1, 2, 3):
+        rows, _ = await delivery.assigned_households(w.lks_id, delivery.HouseholdFilter(), page_no, today=TODAY)
+        pages += rows
+    assert total == 5 and [r["id"] for r in pages] == [r["id"] for r in everything]
+    assert [r["overdue"] for r in pages] == [True, True, False, False, False]
+    assert [r["deliver_by"] for r in pages[2:]] == sorted(r["deliver_by"] for r in pages[2:])
+    food, n = await delivery.assigned_households(w.lks_id, delivery.HouseholdFilter(kind="pangan"), 1, today=TODAY)
+    assert n == 2 and [r["kind"] for r in food] == ["pangan", "pangan"]
+
+
 async def test_dinsos_confirms_or_disputes(db: None, store: LocalObjectStore) -> None:
     w = await approved_world(2)
     d1 = await delivery.record_delivery(w.allocations[0], staff(w.lks_id), FIELDS, [("a", jpeg_with_gps())],
