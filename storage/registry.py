@@ -394,7 +394,8 @@ async def search_households(user: CurrentUser, *, number: str = "", name: str = 
     if name.strip():
         engine = Member._meta.db
         pattern = f"%{name.strip()}%"
-        match = Member.name.ilike(pattern) if engine.engine_type == "postgres" else Member.name.like(pattern)
+        match = (WhereRaw('lower("member"."name") LIKE lower({})', pattern) if engine.engine_type == "postgres"
+                 else Member.name.like(pattern))
         # a semi-join the planner runs either way round (a common name: households in order until the page
         # is full; a rare one: the trigram index first), and no cut at 5,000 members that dropped households
         where &= Household.id.is_in(Member.select(Member.household).where(match))

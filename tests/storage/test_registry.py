@@ -214,3 +214,21 @@ async def test_a_name_search_pages_and_bounds_its_count_from_one_walk_of_the_mat
     assert (int(total), total.at_least, len(found)) == (5, False, 2)
     found, total = await registry.search_households(admin, name="nobody", page=1)
     assert (int(total), found) == (0, [])
+
+
+@pytest.mark.postgres
+async def test_a_name_search_on_postgresql_folds_case_like_ilike_and_has_its_indexes(db, tmp_path):
+    # lower(name) LIKE lower(pattern), as ILIKE does, beyond ASCII too; the indexes it reads (migration
+    # 2026-12-04T19:20) with the statistics target the planner's estimate of a part of a name needs
+    rows = [member_row(1, 1, "Élise Ŋoma"), member_row(2, 2, "Budi Santoso"), member_row(3, 3, "ÉLISE Ruth")]
+    await import_dtks(write(tmp_path / "dtks.csv", rows), "t")
+    admin = await load_user(await make_account("dinsos_admin", "dinsos"))
+    found, total = await registry.search_households(admin, name="éLIse")
+    assert (int(total), [r["head"] for r in found]) == (2, ["Élise Ŋoma", "ÉLISE Ruth"])
+    found, _ = await registry.search_households(admin, name="ŋOMA")
+    assert [r["head"] for r in found] == ["Élise Ŋoma"]
+    stats = await Member.raw(
+        "SELECT c.relname, a.attstattarget FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+        "WHERE c.relname IN ('member_household_name_folded', 'member_name_folded_trgm') AND a.attname = 'lower'")
+    assert sorted((r["relname"], r["attstattarget"]) for r in stats) == [
+        ("member_household_name_folded", 1000), ("member_name_folded_trgm", 1000)]
