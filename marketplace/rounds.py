@@ -168,9 +168,15 @@ class Refusal:
 def explain_round(instance: Instance, result: Result, region_names: Mapping[str, str],
                   lks_names: Mapping[int, str]) -> tuple[list[Proposal], list[Refusal]]:
     """Every proposal says why it was made; every unmatched need says which rule stopped it."""
+    return (explain_proposals(instance, result, region_names, lks_names),
+            explain_refusals(instance, result, region_names))
+
+
+def explain_proposals(instance: Instance, result: Result, region_names: Mapping[str, str],
+                      lks_names: Mapping[int, str]) -> list[Proposal]:
+    """Why each proposal was made: priority, the LKS's offer, the place and the PPKS type, aid subtracted."""
     needs = {n.id: n for n in instance.needs}
     offers = {o.id: o for o in instance.offers}
-    explainer = Explainer(instance, result)
     proposals = []
     for alloc in result.allocations:
         need, offer = needs[alloc.need], offers[alloc.offer]
@@ -183,7 +189,10 @@ def explain_round(instance: Instance, result: Result, region_names: Mapping[str,
         if covered > 0:
             text += f" (sisa setelah bantuan pemerintah Rp{covered:,} dikurangkan)".replace(",", ".")
         proposals.append(Proposal(db_id(alloc.need), db_id(alloc.offer), alloc.amount, need.priority, text + "."))
-    refusals = [
-        Refusal(db_id(u.need), u.reason, explainer.explain(u.need, region_names).id) for u in result.unmatched
-    ]
-    return proposals, refusals
+    return proposals
+
+
+def explain_refusals(instance: Instance, result: Result, region_names: Mapping[str, str]) -> list[Refusal]:
+    """Which rule stopped each unmatched need (the city's 300,000 take seconds: the store overlaps them)."""
+    explainer = Explainer(instance, result)
+    return [Refusal(db_id(u.need), u.reason, explainer.explain(u.need, region_names).id) for u in result.unmatched]

@@ -10,6 +10,7 @@ Re-running a round for a period replaces that period's unapproved proposals only
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -23,8 +24,10 @@ from marketplace.rounds import (
     AidRecord,
     NeedRecord,
     OfferRecord,
+    Refusal,
     build_instance,
-    explain_round,
+    explain_proposals,
+    explain_refusals,
     solve_instance,
 )
 from marketplace.settings import Settings, get_settings
@@ -142,18 +145,28 @@ async def run_round(period: str, actor: str, started_by: int | None = None, prog
     parsed, result = await asyncio.to_thread(solve_instance, instance, solver, offers)
     await report(80, "Menyimpan usulan alokasi…")
     region_names = {r.code: r.name for r in regions.all_regions()}
-    proposals, refusals = explain_round(parsed, result, region_names, lks_names)
+    proposals = explain_proposals(parsed, result, region_names, lks_names)
     lks_of_offer = {o.id: o.lks_id for o in offers}
 
     store = make_object_store(settings)
     folder = f"rounds/{period}/{uuid.uuid4().hex}"
     instance_key, result_key = f"{folder}/instance.json", f"{folder}/result.json"
-    store.put(instance_key, json.dumps(instance, ensure_ascii=False).encode(), "application/json")
-    store.put(result_key, json.dumps(result.to_json(), ensure_ascii=False).encode(), "application/json")
+
+    def explain_and_keep() -> list[Refusal]:
+        """Python work that overlaps PostgreSQL's share of the store (the proposals' COPY and status
+        steps, seconds at city scale): the refusals' explanations, and the instance and result put away."""
+        refusals = explain_refusals(parsed, result, region_names)
+        store.put(instance_key, json.dumps(instance, ensure_ascii=False).encode(), "application/json")
+        store.put(result_key, json.dumps(result.to_json(), ensure_ascii=False).encode(), "application/json")
+        return refusals
+
+    side = asyncio.ensure_future(asyncio.to_thread(explain_and_keep))
     try:
         summary = await _store_round(period, actor, started_by, instance_key, result_key, result, proposals,
-                                     refusals, lks_of_offer, len(instance["needs"]), len(instance["offers"]))
+                                     side, lks_of_offer, len(instance["needs"]), len(instance["offers"]))
     except BaseException:
+        with contextlib.suppress(BaseException):
+            await side  # the thread cannot be stopped: let it finish before its objects are removed
         store.delete(instance_key)
         store.delete(result_key)
         raise
@@ -164,8 +177,10 @@ async def run_round(period: str, actor: str, started_by: int | None = None, prog
 
 
 async def _store_round(period: str, actor: str, started_by: int | None, instance_key: str, result_key: str,
-                       result: Any, proposals: list[Any], refusals: list[Any], lks_of_offer: dict[int, int],
-                       needs_count: int, offers_count: int) -> RoundSummary:
+                       result: Any, proposals: list[Any], explained: Awaitable[list[Refusal]],
+                       lks_of_offer: dict[int, int], needs_count: int, offers_count: int) -> RoundSummary:
+    """One transaction. The refusals arrive as ``explained`` once their thread is done: the proposals and the
+    needs' status steps are written first, so PostgreSQL works while Python explains."""
     now = datetime.now(UTC)
     matched_ids = [p.need_id for p in proposals]
     async with unit_of_work() as uow:
@@ -189,12 +204,13 @@ async def _store_round(period: str, actor: str, started_by: int | None, instance
         await setwise.insert("allocation", ALLOCATION_COLUMNS, [
             (round_id, p.need_id, p.offer_id, lks_of_offer[p.offer_id], p.amount, p.priority, "proposed",
              p.explanation) for p in proposals])
-        await setwise.insert("unmatched_need", UNMATCHED_COLUMNS, [
-            (round_id, r.need_id, r.reason, r.explanation) for r in refusals])
         back_to_verified = sorted(set(replaced) - set(matched_ids))
         newly_matched = sorted(set(matched_ids) - set(replaced))
         await _move_needs(back_to_verified, "matched", "verified", "Usulan ronde sebelumnya diganti", now)
         await _move_needs(newly_matched, "verified", "matched", "Diusulkan untuk dibantu LKS", now)
+        refusals = await explained
+        await setwise.insert("unmatched_need", UNMATCHED_COLUMNS, [
+            (round_id, r.need_id, r.reason, r.explanation) for r in refusals])
         await uow.record(AuditEvent(actor, "round.proposed", "matching_round", str(round_id), None, {
             "period": period, "status": result.stats.status, "objective": result.stats.objective,
             "bound": result.stats.bound, "matched": len(proposals), "unmatched": len(refusals),

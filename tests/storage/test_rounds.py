@@ -147,6 +147,24 @@ async def test_a_failure_while_storing_leaves_no_round_and_no_objects(db, monkey
     assert (set(objects.rglob("*.json")) if objects.exists() else set()) == before
 
 
+async def test_a_failure_while_explaining_leaves_no_round_and_no_objects(db, monkeypatch):
+    """The refusals are explained in a thread while the proposals are written: its failure undoes those."""
+    await _city()
+    objects = Path(get_settings().object_dir) / "rounds"
+    before = set(objects.rglob("*.json")) if objects.exists() else set()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("explainer broke")
+
+    monkeypatch.setattr(rounds, "explain_refusals", broken)
+    with pytest.raises(RuntimeError, match="explainer broke"):
+        await rounds.run_round(f.PERIOD, "tester")
+    assert await MatchingRound.count() == 0
+    assert await Allocation.count() == 0
+    assert {r["status"] for r in await Need.select(Need.status)} == {"verified"}
+    assert (set(objects.rglob("*.json")) if objects.exists() else set()) == before
+
+
 async def test_round_without_verified_needs_is_refused(db):
     with pytest.raises(rounds.RoundError, match="Tidak ada kebutuhan"):
         await rounds.run_round(f.PERIOD, "tester")
