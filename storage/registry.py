@@ -21,6 +21,7 @@ from marketplace.needs import NeedError
 from marketplace.priority import SEVERITY, priority
 from marketplace.regions import is_kelurahan
 from marketplace.vocabulary import DINSOS_ROLES, PPKS_TYPES, Kind
+from storage import positions
 from storage.accounts import CurrentUser
 from storage.counting import Total, count_rows
 from storage.crypto import vault
@@ -381,6 +382,8 @@ async def search_households(user: CurrentUser, *, number: str = "", name: str = 
 
     An operator sees only their own kelurahan."""
     where: Any = Household.id > 0
+    # only the whole list has anchors for its deep pages (storage/positions.py); a filtered one pages by offset
+    filtered = user.role == "operator_kelurahan" or bool(kelurahan or number.strip() or name.strip())
     if user.role == "operator_kelurahan":
         where &= Household.kelurahan_code == (user.kelurahan_code or "-")
     if kelurahan:
@@ -414,6 +417,8 @@ async def search_households(user: CurrentUser, *, number: str = "", name: str = 
             page_ids = first[start:start + PAGE_SIZE]
     else:
         total = await count_rows(Household, where)
+    if page_ids is None and not filtered:
+        page_ids = await positions.household_page_ids(start, PAGE_SIZE)  # a deep page of the whole list
     if page_ids is None:
         # the page's ids first (an index-only scan, however deep the page), then only those 50 rows: an offset
         # over whole rows read 165,000 of them from the heap for page 3,305 of the city

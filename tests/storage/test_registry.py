@@ -232,3 +232,45 @@ async def test_a_name_search_on_postgresql_folds_case_like_ilike_and_has_its_ind
         "WHERE c.relname IN ('member_household_name_folded', 'member_name_folded_trgm') AND a.attname = 'lower'")
     assert sorted((r["relname"], r["attstattarget"]) for r in stats) == [
         ("member_household_name_folded", 1000), ("member_name_folded_trgm", 1000)]
+
+
+@pytest.mark.postgres
+async def test_deep_pages_of_the_whole_list_start_at_anchors_that_follow_every_change(db, tmp_path, monkeypatch):
+    from storage import positions
+
+    # anchors every 3 households, a page of 2: every page from the anchors is the page the offset gives,
+    # and adding or removing a household (a statement of the ORM, an import) invalidates them at once
+    await import_dtks(write(tmp_path / "dtks.csv", [member_row(k, k, f"Warga {k}") for k in range(1, 15)]), "t")
+    monkeypatch.setattr(positions, "STEP", 3)
+    monkeypatch.setattr(positions, "REBUILD_EVERY", 0.0)
+    monkeypatch.setattr(registry, "PAGE_SIZE", 2)
+    positions.forget()
+    admin = await load_user(await make_account("dinsos_admin", "dinsos"))
+
+    async def offset_pages() -> list[list[int]]:
+        ids = [r["id"] for r in await Household.select(Household.id).order_by(Household.id)]
+        return [ids[i * 2:i * 2 + 2] for i in range(9)]
+
+    async def listed_pages() -> list[list[int]]:
+        return [[r["id"] for r in (await registry.search_households(admin, page=p))[0]] for p in range(1, 10)]
+
+    assert await positions.household_page_ids(3, 2) is not None  # built and used
+    assert await listed_pages() == await offset_pages()
+    assert await positions.household_page_ids(4, 2) == (await offset_pages())[2]
+    ids = [r["id"] for r in await Household.select(Household.id).order_by(Household.id)]
+    await Household.delete().where(Household.id == ids[1])  # every later position moves up by one
+    assert await positions.household_page_ids(4, 2) is None  # the change is seen: not the old anchors
+    assert await positions.household_page_ids(4, 2) == [ids[5], ids[6]]  # rebuilt
+    assert await listed_pages() == await offset_pages()
+    await import_dtks(write(tmp_path / "more.csv", [member_row(20, 20, "Warga Baru")]), "t")
+    assert await positions.household_page_ids(12, 2) is None
+    assert await listed_pages() == await offset_pages()
+    positions.forget()
+
+
+async def test_deep_pages_on_sqlite_use_the_offset(db, engine_name):
+    from storage import positions
+
+    if engine_name == "postgres":
+        pytest.skip("SQLite only")
+    assert await positions.household_page_ids(5000, 50) is None
