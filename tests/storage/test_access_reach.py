@@ -82,3 +82,17 @@ async def test_long_runs_of_new_rows_are_read_in_chunks(db, monkeypatch):
     assert await households_read_by("peksos") == 13
     kept = await AccessReach.select().where(AccessReach.username == "peksos").first()
     assert kept is not None and kept["households"] == 13
+
+
+async def test_first_count_finds_its_mark_behind_many_fresh_rows(db, monkeypatch, engine_name):
+    import storage.access
+
+    monkeypatch.setattr(storage.access, "MARK_CHUNK", 2)
+    reader = await load_user(await make_account("pekerja_sosial", "peksos"))
+    await log_access(reader, [1, 2, 3, 4], "daftar keluarga")
+    await _age(5)
+    for batch in ([4, 5], [6], [1, 7]):  # five fresh rows after the old ones: the mark is three chunks back
+        await log_access(reader, batch, "daftar keluarga")
+    assert await households_read_by("peksos") == await _exact("peksos") == 7
+    kept = await AccessReach.select().where(AccessReach.username == "peksos").first()
+    assert kept is not None and kept["households"] == (4 if engine_name == "postgres" else 7)
