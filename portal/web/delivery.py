@@ -23,8 +23,9 @@ from marketplace.lks_team import DELIVERIES, RightMissing
 from marketplace.ports import STORE_DOWN_MESSAGE, ObjectStoreUnavailable
 from marketplace.vocabulary import KIND_LABELS, Role
 from portal.auth import PUBLIC, current_user, roles
+from portal.i18n import translator
 from portal.web import menu, searches
-from portal.web.common import client_ip, page, page_number, rupiah
+from portal.web.common import client_ip, language_of, page, page_number, rupiah
 from storage import delivery, registry
 from storage.access import log_access
 from storage.accounts import CurrentUser
@@ -97,8 +98,11 @@ async def lks_households(request: Request[Any, Any, Any]) -> Template:
     today = clock.today()
     rows, total = await delivery.assigned_households(user.lks_id, f, page_no, today=today)
     await log_access(user, [r["household_id"] for r in rows], "lks: daftar keluarga dampingan")
+    lang = language_of(request)
+    translated = translator(lang)
     for r in rows:  # each card's texts made here: a call from the template costs several times more
         r["what"], r["call"] = _what(r), _tel(r["phone"])
+        r["status_text"] = translated(STATUS_LABELS.get(r["status"], r["status"]))
         r["due_iso"], r["due_text"] = r["deliver_by"].isoformat(), r["deliver_by"].strftime("%d-%m-%Y")
     filters = {"kelurahan": f.kelurahan, "kind": f.kind, "status": f.status, "due": f.due}
     query = searches.query_string(request, filters)
@@ -108,7 +112,7 @@ async def lks_households(request: Request[Any, Any, Any]) -> Template:
     return await page(request, "delivery/households.html", rows=rows, total=total, f=f, page_no=page_no,
                       pages=pages, query=query, due_links=due_links,
                       kelurahan=await delivery.kelurahan_choices(user.lks_id), status_labels=STATUS_LABELS,
-                      week_end=delivery.week_end(today))
+                      week_end=delivery.week_end(today), lang=lang)
 
 
 @post("/lks-saya/keluarga", opt=LKS, name="lks_households_search")
