@@ -13,7 +13,9 @@ What it does:
 1. migrates the database; if it has no round, runs one (``jitu match run``); if the round still has
    proposals, approves them all with ``jitu allocations approve --round ID`` and prints that throughput;
    adds city-sized history set-wise where the template has none (synthetic, stated): recorded deliveries
-   for a quarter of the approved allocations, 60,000 donations, 1,000,000 access-log rows; ANALYZE.
+   for a quarter of the approved allocations, 60,000 donations, 1,000,000 access-log rows, and for the
+   "one door" lists 60,000 resident requests, 12,000 complaints, 20,000 referrals and notifications for the
+   demo accounts (``one_door``); VACUUM (ANALYZE).
 2. starts ``jitu serve --workers N`` on a free loopback port (sessions in the database, as without Redis);
 3. logs in ``--concurrency`` separate sessions per role (the demo accounts), checks every page answers
    200 for that role, then drives each page with ``wrk`` (C, one connection per thread, one session per
@@ -91,6 +93,22 @@ def pages(household_id: int, deep_page: int) -> list[Page]:
         Page("donor", "donasi saya", "/donasi-saya"),
         Page("dpo", "log akses", "/privasi/akses"),
         Page("dpo", "log akses satu akun", "/privasi/akses?username=peksos"),
+        # the "one door" lists (their city-sized rows are synthetic: ``one_door``); no demo account is
+        # office_staff, so an office's own views of /rujukan and /pengaduan-masuk are not measured here
+        Page("operator_kelurahan", "permohonan warga (kelurahannya)", "/puskesos/permohonan"),
+        Page("dinsos_admin", "permohonan warga", "/puskesos/permohonan"),
+        Page("dinsos_admin", "permohonan warga divalidasi", "/puskesos/permohonan?status=validated"),
+        Page("dinsos_admin", "pengaduan", "/admin/pengaduan"),
+        Page("dinsos_admin", "pengaduan ditugaskan", "/admin/pengaduan?status=assigned"),
+        Page("lks_staff", "pengaduan masuk", "/pengaduan-masuk"),
+        Page("dinsos_admin", "rujukan", "/rujukan"),
+        Page("dinsos_admin", "rujukan terlambat", "/rujukan?terlambat=1"),
+        Page("pekerja_sosial", "rujukan", "/rujukan"),
+        Page("dinsos_admin", "pemberitahuan", "/pemberitahuan"),
+        Page("lks_staff", "pemberitahuan", "/pemberitahuan"),
+        Page("dinsos_admin", "laporan LKS masuk", "/admin/laporan-lks"),
+        Page("lks_staff", "laporan LKS", "/lks-saya/laporan"),
+        Page("dinsos_admin", "pusat komando", "/pusat-komando"),
     ]
 
 
@@ -187,14 +205,170 @@ def prepare(url: str, env: dict[str, str]) -> dict[str, object]:
             FROM generate_series(1, 1000000) g
             JOIN account a ON a.username = (ARRAY['dinsos', 'peksos', 'operator'])[1 + g % 3]
         """)
+    one_door(url)
     sql(url, "VACUUM (ANALYZE)")  # what autovacuum does in production (it is off on the test server)
     facts["rows"] = {r["t"]: r["n"] for r in sql(url, """
         SELECT 'household' AS t, count(*) AS n FROM household UNION ALL SELECT 'need', count(*) FROM need
         UNION ALL SELECT 'allocation', count(*) FROM allocation UNION ALL SELECT 'delivery', count(*) FROM delivery
         UNION ALL SELECT 'donation', count(*) FROM donation UNION ALL SELECT 'data_access', count(*) FROM data_access
+        UNION ALL SELECT 'service_request', count(*) FROM service_request
+        UNION ALL SELECT 'complaint', count(*) FROM complaint UNION ALL SELECT 'referral', count(*) FROM referral
+        UNION ALL SELECT 'notification', count(*) FROM notification
+        UNION ALL SELECT 'lks_report', count(*) FROM lks_report
     """)[0]}
     facts["round_id"] = round_id
     return facts
+
+
+TICKET_SQL = """'JITU-' || (SELECT string_agg(substr('23456789ABCDEFGHJKLMNPQRSTUVWXYZ',
+    1 + (((({n})::bigint * 137438953447) % 1125899906842624 >> (5 * i)) & 31)::int, 1), '' ORDER BY i)
+    FROM generate_series(0, 9) i)"""
+"""A ticket code in the product's format (``JITU-`` and ten of its 32 letters) that differs for every ``n``:
+``n`` times an odd number modulo 2^50 is one-to-one, so requests (n = g) and complaints (n = 1,000,000 + g)
+never share one; real codes are random, and one of these meeting one is a 1-in-10^15 chance per pair."""
+
+NAMES = ("ARRAY['Siti Aminah', 'Asep Saepudin', 'Dewi Lestari', 'Ujang Suryana', 'Rina Marlina', "
+         "'Dedi Kurniawan', 'Euis Komariah', 'Agus Setiawan', 'Nining Rohaeni', 'Cecep Hidayat']")
+
+
+def one_door(url: str) -> None:
+    """City-sized lists behind the 'one door' pages, which the city template leaves empty or tiny
+    (synthetic, set-wise, each only when its table is below the size; stated and printed):
+
+    - 60,000 resident requests over a year, each from a household's kelurahan (so spread as the city is):
+      received 15 %, validated 65 % (naming the household), declined 12 % (with a reason), withdrawn 8 %
+      (personal data erased, as on revocation); channels warga / puskesos (with the consent version) and
+      pekerja_sosial; no NIK (its cipher column stays empty, as the form allows).
+    - 12,000 complaints over a year across the categories and statuses, assigned (from ``assigned`` on) to
+      an office, a verified LKS or Dinsos; anonymous or named, never a contact (its cipher stays empty).
+    - 20,000 referrals of verified needs with no allocation, over a year, across the offices: sent 15 %,
+      accepted 20 %, info requested 5 % (their needs become ``referred``), completed 45 % (half closing the
+      need: ``resolved``; half back to the pool), returned 15 % (the need back to verified).
+    - notifications: 5,000 for the demo LKS account (4,000 to its LKS, 1,000 to the account itself) and
+      1,000 each to the dinsos, peksos and operator accounts, of every kind; all but the newest 100 read.
+    """
+    [[counts]] = sql(url, """
+        SELECT (SELECT count(*) FROM service_request) AS requests, (SELECT count(*) FROM complaint) AS complaints,
+               (SELECT count(*) FROM referral) AS referrals,
+               (SELECT count(*) FROM notification n JOIN account a ON a.username = 'lks'
+                WHERE n.account = a.id OR n.lks = a.lks) AS lks_notes""")
+    if int(str(counts["requests"])) < 60_000:
+        print("… adding 60,000 resident requests over a year (set-wise, synthetic)", flush=True)
+        sql(url, f"""
+            INSERT INTO service_request (ticket_code, household, kelurahan_code, channel, description, submitted_by,
+                created_at, address, applicant_birth_date, applicant_name, applicant_nik_cipher, applicant_sex,
+                consent_at, consent_revoked_at, consent_version, decline_reason, kind, phone, ppks, rt, rw, status,
+                validated_at, validated_by)
+            SELECT {TICKET_SQL.format(n="g")},
+                   CASE WHEN s.status = 'validated' THEN h.id END, h.kelurahan_code, s.channel,
+                   CASE WHEN s.status = 'withdrawn' THEN '' ELSE 'Mohon bantuan untuk keluarga kami' END,
+                   CASE WHEN s.channel = 'warga' THEN NULL ELSE (SELECT id FROM account WHERE username = 'operator')
+                   END, s.at, CASE WHEN s.status = 'withdrawn' THEN '' ELSE 'Jl. Contoh No. ' || (g % 200) END,
+                   CASE WHEN s.status = 'withdrawn' THEN NULL ELSE date '1960-01-01' + (g % 15000) END,
+                   CASE WHEN s.status = 'withdrawn' THEN '' ELSE ({NAMES})[1 + g % 10] END, '',
+                   CASE WHEN s.status = 'withdrawn' THEN '' WHEN g % 2 = 0 THEN 'P' ELSE 'L' END,
+                   CASE WHEN s.channel <> 'pekerja_sosial' THEN s.at END,
+                   CASE WHEN s.status = 'withdrawn' THEN s.at + interval '3 days' END,
+                   CASE WHEN s.channel <> 'pekerja_sosial' THEN '2026-12-v1' ELSE '' END,
+                   CASE WHEN s.status = 'declined' THEN 'Bukan warga kelurahan ini' ELSE '' END,
+                   (ARRAY['pangan', 'kesehatan', 'pendidikan', 'perumahan', 'tunai', 'alat_bantu', 'rehabilitasi',
+                          'pemberdayaan'])[1 + g % 8],
+                   CASE WHEN s.status = 'withdrawn' THEN '' ELSE '08' || lpad((g * 7919 % 1000000000)::text, 10, '1')
+                   END, CASE WHEN g % 5 = 0 THEN 1 + g % 26 END, lpad((1 + g % 12)::text, 3, '0'),
+                   lpad((1 + g % 9)::text, 3, '0'), s.status,
+                   CASE WHEN s.status = 'validated' THEN s.at + interval '2 days' END, NULL
+            FROM generate_series(1, 60000) g
+            CROSS JOIN LATERAL (SELECT now() - ((60000 - g) * interval '525 seconds') AS at,
+                CASE WHEN g % 20 < 3 THEN 'received' WHEN g % 20 < 16 THEN 'validated'
+                     WHEN g % 50 < 44 THEN 'declined' ELSE 'withdrawn' END AS status,
+                CASE WHEN g % 10 < 5 THEN 'warga' WHEN g % 10 < 9 OR g % 20 >= 16 THEN 'puskesos'
+                     ELSE 'pekerja_sosial' END AS channel) s
+            CROSS JOIN (SELECT array_agg(id ORDER BY id) AS ids FROM household) hh
+            JOIN household h ON h.id = hh.ids[1 + (g::bigint * 7919) % array_length(hh.ids, 1)]
+            ORDER BY g
+        """)
+    if int(str(counts["complaints"])) < 12_000:
+        print("… adding 12,000 complaints over a year (set-wise, synthetic)", flush=True)
+        sql(url, f"""
+            INSERT INTO complaint (ticket_code, category, status, anonymous, complainant_name, contact_cipher,
+                description, kelurahan_code, lks, assignee_kind, assignee_office, assignee_lks, answer, created_at,
+                updated_at, closed_at, assignee_answer, assignee_answered_at, assignee_note)
+            SELECT {TICKET_SQL.format(n="1000000 + g")},
+                   (ARRAY['pungutan', 'salah_sasaran', 'tidak_diterima', 'data_salah', 'pelayanan', 'lainnya'])
+                       [1 + g % 6], c.status, g % 3 <> 0, CASE WHEN g % 3 = 0 THEN ({NAMES})[1 + g % 10] ELSE '' END,
+                   '', 'Keluhan tentang penyaluran bantuan di lingkungan kami', h.kelurahan_code,
+                   CASE WHEN g % 4 = 0 THEN l.ids[1 + g % array_length(l.ids, 1)] END,
+                   CASE WHEN c.assigned THEN c.kind ELSE '' END,
+                   CASE WHEN c.assigned AND c.kind = 'office' THEN (ARRAY['kesehatan', 'pppa', 'dukcapil', 'perumahan',
+                       'ketenagakerjaan', 'perhubungan', 'pendidikan'])[1 + g % 7] ELSE '' END,
+                   CASE WHEN c.assigned AND c.kind = 'lks' THEN l.ids[1 + (g / 3) % array_length(l.ids, 1)] END,
+                   CASE WHEN c.status = 'closed' THEN 'Sudah ditindaklanjuti; terima kasih atas laporannya' ELSE ''
+                   END, c.at, c.at + interval '5 days', CASE WHEN c.status = 'closed' THEN c.at + interval '9 days' END,
+                   CASE WHEN c.status IN ('answered', 'closed') AND c.assigned THEN 'Sudah kami periksa' ELSE '' END,
+                   CASE WHEN c.status IN ('answered', 'closed') AND c.assigned THEN c.at + interval '7 days' END,
+                   CASE WHEN c.assigned THEN 'Mohon diperiksa' ELSE '' END
+            FROM generate_series(1, 12000) g
+            CROSS JOIN LATERAL (SELECT now() - ((12000 - g) * interval '2628 seconds') AS at,
+                (ARRAY['filed', 'triaged', 'assigned', 'answered', 'closed', 'closed'])[1 + (g / 6) % 6] AS status,
+                (g / 6) % 6 IN (2, 3) OR ((g / 6) % 6 >= 4 AND g % 5 <> 0) AS assigned,
+                (ARRAY['office', 'lks', 'dinsos'])[1 + g % 3] AS kind) c
+            CROSS JOIN (SELECT array_agg(id ORDER BY id) AS ids FROM household) hh
+            JOIN household h ON h.id = hh.ids[1 + (g::bigint * 104729) % array_length(hh.ids, 1)]
+            CROSS JOIN (SELECT array_agg(id ORDER BY id) AS ids FROM lks WHERE status = 'verified') l
+            ORDER BY g
+        """)
+    if int(str(counts["referrals"])) < 20_000:
+        print("… adding 20,000 referrals of verified needs over a year (set-wise, synthetic)", flush=True)
+        sql(url, """
+            WITH picked AS (
+                SELECT n.id, n.status, row_number() OVER (ORDER BY md5(n.id::text)) AS g FROM need n
+                WHERE n.status = 'verified' AND NOT EXISTS (SELECT 1 FROM allocation a WHERE a.need = n.id)
+                ORDER BY md5(n.id::text) LIMIT 20000),
+            r AS (
+                INSERT INTO referral (need, office, status, what_needed, reason, shared, evidence, need_status_before,
+                    due_on, created_by, created_at, updated_at, accepted_at, info_asked_at, closed_at, info_question,
+                    info_answer, outcome, resolution, return_reason)
+                SELECT p.id, o.code, x.status, 'Penanganan lanjutan oleh instansi', 'Di luar bantuan LKS', '[]',
+                       '[]', p.status, (x.at + o.service_days * interval '1 day')::date,
+                       (SELECT id FROM account WHERE username = 'peksos'), x.at, x.at + interval '2 days',
+                       CASE WHEN x.status IN ('accepted', 'completed') THEN x.at + interval '1 day' END,
+                       CASE WHEN x.status = 'info_requested' THEN x.at + interval '1 day' END,
+                       CASE WHEN x.status IN ('completed', 'returned') THEN x.at + interval '6 days' END,
+                       CASE WHEN x.status = 'info_requested' THEN 'Mohon salinan KK' ELSE '' END, '',
+                       CASE WHEN x.status = 'completed' THEN 'Sudah ditangani' ELSE '' END,
+                       CASE WHEN x.status = 'completed' THEN (ARRAY['close', 'pool'])[1 + p.g % 2] ELSE '' END,
+                       CASE WHEN x.status = 'returned' THEN 'Bukan kewenangan instansi kami' ELSE '' END
+                FROM picked p
+                CROSS JOIN LATERAL (SELECT now() - ((20000 - p.g) * interval '1576 seconds') AS at,
+                    CASE WHEN p.g % 20 < 3 THEN 'sent' WHEN p.g % 20 < 7 THEN 'accepted'
+                         WHEN p.g % 20 < 8 THEN 'info_requested' WHEN p.g % 20 < 17 THEN 'completed'
+                         ELSE 'returned' END AS status) x
+                JOIN office o ON o.code = (ARRAY['kesehatan', 'pppa', 'dukcapil', 'perumahan', 'ketenagakerjaan',
+                                                 'perhubungan', 'pendidikan', 'dinsos'])[1 + (p.g / 20) % 8]
+                ORDER BY p.g
+                RETURNING need, status, resolution)
+            UPDATE need SET status = CASE WHEN r.status = 'completed' THEN 'resolved' ELSE 'referred' END
+            FROM r WHERE need.id = r.need
+                AND (r.status IN ('sent', 'accepted', 'info_requested') OR r.resolution = 'close')
+        """)
+    if int(str(counts["lks_notes"])) < 5_000:
+        print("… adding 8,000 notifications for the demo accounts (set-wise, synthetic)", flush=True)
+        sql(url, """
+            INSERT INTO notification (account, lks, message, link, created_at, read_at, kind)
+            SELECT CASE WHEN w.to_lks THEN NULL ELSE w.account END, CASE WHEN w.to_lks THEN w.lks END,
+                   CASE w.kind WHEN 'delivery_due' THEN 'Penyaluran jatuh tempo dalam tiga hari'
+                               WHEN 'delivery_overdue' THEN 'Ada penyaluran yang terlambat'
+                               WHEN 'report_due' THEN 'Laporan berkala jatuh tempo'
+                               ELSE 'Dinas Sosial memutuskan alokasi ronde Anda' END,
+                   '/beranda', now() - (w.n * interval '1 hour'),
+                   CASE WHEN w.n > 100 THEN now() - (w.n * interval '1 hour') + interval '1 hour' END, w.kind
+            FROM (SELECT a.id AS account, a.lks, g <= 4000 AND a.lks IS NOT NULL AS to_lks,
+                         (ARRAY['delivery_due', 'delivery_overdue', 'report_due', 'decision'])[1 + g % 4] AS kind,
+                         row_number() OVER (PARTITION BY a.id ORDER BY g DESC) AS n
+                  FROM account a CROSS JOIN generate_series(1, 5000) g
+                  WHERE (a.username = 'lks' OR (a.username IN ('dinsos', 'peksos', 'operator') AND g <= 1000))) w
+            ORDER BY w.account, w.n DESC
+        """)
 
 
 # --------------------------------------------------------------------------------------------- server
