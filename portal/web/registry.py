@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from litestar.datastructures import UploadFile
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
+from markupsafe import Markup
 
 from marketplace import dtks
 from marketplace import needs as rules
@@ -62,6 +64,17 @@ def _kelurahan_options() -> list[tuple[str, str]]:
     return [(r.code, r.name) for r in kelurahan()]
 
 
+@lru_cache(maxsize=256)
+def _kelurahan_option_tags(selected: str) -> Markup:
+    """The household list's 151 kelurahan ``<option>`` tags, escaped once per process and selected code
+    instead of on every view (a tenth of the list's rendering). The kelurahan are the package's own
+    reference data (``marketplace/data/bandung_wilayah.csv``, read once by ``all_regions``): they change
+    only with a new release, which restarts the process, so there is nothing to invalidate. Any other
+    code (a hand-typed ``?kelurahan=``) is at most one of 256 kept entries."""
+    return Markup("").join(Markup('<option value="{}" {}>{}</option>').format(
+        code, "selected" if code == selected else "", name) for code, name in _kelurahan_options())
+
+
 # ------------------------------------------------------------------------------------------ households
 
 
@@ -73,7 +86,7 @@ async def _household_list(request: Request[Any, Any, Any], number: str, name: st
     return await page(request, "registry/households.html", rows=rows, total=total, page_no=page_no,
                       pages=max(1, -(-total // registry.PAGE_SIZE)), kel=kel, name=name, searched=searched,
                       query=searches.query_string(request, {"kelurahan": kel}),
-                      kelurahan_options=_kelurahan_options(), name_of=name_of)
+                      kelurahan_option_tags=_kelurahan_option_tags(kel), name_of=name_of)
 
 
 SEARCH_WORDS = ("nomor", "nama")

@@ -205,3 +205,18 @@ async def test_a_common_name_lists_a_bounded_number_and_asks_for_a_narrower_sear
     monkeypatch.setattr(registry_store, "NAME_COUNT_UP_TO", 200)
     found = await client.post("/registri/keluarga", data={"nama": "budi", "_csrf_token": csrf(client)})
     assert "Budi Santoso" in found.text and "Persempit pencarian" not in found.text
+
+
+async def test_the_household_list_offers_every_kelurahan_and_keeps_the_chosen_one_selected(client, tmp_path):
+    from marketplace.regions import kelurahan
+
+    await seed(tmp_path)
+    await make_account("pekerja_sosial", "ps")
+    await login(client, "ps")
+    every = await client.get("/registri/keluarga")
+    options = re.findall(r'<option value="([^"]*)" (selected)?>', every.text)
+    assert [code for code, _ in options] == [r.code for r in kelurahan()] and not any(s for _, s in options)
+    chosen = await client.get(f"/registri/keluarga?kelurahan={KEL}")
+    assert re.findall(r'<option value="([^"]*)" selected>', chosen.text) == [KEL] and "Budi Santoso" in chosen.text
+    odd = await client.get("/registri/keluarga?kelurahan=%3Cb%3E")  # not a kelurahan: nothing selected, no HTML
+    assert odd.status_code == 200 and "<b>" not in odd.text and " selected>" not in odd.text
