@@ -130,21 +130,15 @@ async def assigned_households(lks_id: int, f: HouseholdFilter, page: int | None 
         cut = _in_order(Allocation.select(Allocation.id).where(where), today).limit(PAGE_SIZE).offset(
             (max(page, 1) - 1) * PAGE_SIZE)
         rows = await Allocation.raw(_PAGE_JOINED, cut.querystrings[0], *_order_args(today))
-    households = sorted({r["household_id"] for r in rows})
-    heads: dict[int, dict[str, Any]] = {}
-    if households:
-        for m in await Member.select(Member.household, Member.name, Member.nik_cipher, Member.relation).where(
-                Member.household.is_in(households)).order_by(Member.id):
-            if m["household"] not in heads or (m["relation"] == "kepala"
-                                               and heads[m["household"]]["relation"] != "kepala"):
-                heads[m["household"]] = m
-    names = await _region_names({r["kelurahan_code"] for r in rows})
+    if page is None:
+        await _add_heads_and_names(rows)
     ring = vault()  # one key ring for the page, not one stat() per row
     for r in rows:
-        head = heads.get(r["household_id"])
-        r["head_name"] = head["name"] if head else "-"
-        r["nik_masked"] = mask(ring.decrypt(head["nik_cipher"])) if head else "-"
-        r["kelurahan_name"] = names.get(r["kelurahan_code"], r["kelurahan_code"])
+        has_head = r.pop("head_id") is not None
+        cipher = r.pop("head_nik")
+        r["head_name"] = r["head_name"] if has_head else "-"
+        r["nik_masked"] = mask(ring.decrypt(cipher)) if has_head else "-"
+        r["kelurahan_name"] = r["kelurahan_code"] if r["kelurahan_name"] is None else r["kelurahan_name"]
         r["deliver_by"] = r["deliver_by"] or end_of_period(r["period"])
         r["overdue"] = r["status"] == AllocationStatus.APPROVED and r["deliver_by"] < today
         r["days_left"] = (r["deliver_by"] - today).days
@@ -156,6 +150,25 @@ async def assigned_households(lks_id: int, f: HouseholdFilter, page: int | None 
 # Overdue first, then still to deliver by due date (soonest first), then delivered (latest due first).
 _LATE_FIRST = "CASE WHEN allocation.status <> {} THEN 2 WHEN allocation.deliver_by < {} THEN 0 ELSE 1 END"
 _SOONEST = "CASE WHEN allocation.status = {} THEN allocation.deliver_by END"  # delivered: NULL, by the next key
+
+
+async def _add_heads_and_names(rows: list[dict[str, Any]]) -> None:
+    """Each row's head of household (its first member who is ``kepala``, else its first member) and
+    kelurahan name, as ``_PAGE_JOINED`` reads them for one page: for the downloads' full list."""
+    households = sorted({r["household_id"] for r in rows})
+    heads: dict[int, dict[str, Any]] = {}
+    if households:
+        for m in await Member.select(Member.id, Member.household, Member.name, Member.nik_cipher,
+                                     Member.relation).where(Member.household.is_in(households)).order_by(Member.id):
+            if m["household"] not in heads or (m["relation"] == "kepala"
+                                               and heads[m["household"]]["relation"] != "kepala"):
+                heads[m["household"]] = m
+    names = await _region_names({r["kelurahan_code"] for r in rows})
+    for r in rows:
+        head = heads.get(r["household_id"])
+        r["head_id"], r["head_name"], r["head_nik"] = (head["id"], head["name"], head["nik_cipher"]) if head \
+            else (None, None, None)
+        r["kelurahan_name"] = names.get(r["kelurahan_code"])
 
 
 def _order_args(today: date) -> tuple[Any, ...]:
@@ -179,10 +192,15 @@ _PAGE_JOINED = (
     'SELECT allocation.id, allocation.status, allocation.amount, allocation.deliver_by, r.period AS period, '  # noqa: S608
     'n.kind AS kind, n.ppks AS ppks, o.is_goods AS is_goods, o.unit_value AS unit_value, o.unit AS unit, '
     'n.household AS household_id, h.address AS address, h.rt AS rt, h.rw AS rw, '
-    'h.kelurahan_code AS kelurahan_code, h.phone AS phone '
+    'h.kelurahan_code AS kelurahan_code, h.phone AS phone, g.name AS kelurahan_name, '
+    'hd.id AS head_id, hd.name AS head_name, hd.nik_cipher AS head_nik '
     'FROM ({}) AS page JOIN allocation ON allocation.id = page.id '
     'LEFT JOIN matching_round r ON r.id = allocation."round" LEFT JOIN need n ON n.id = allocation.need '
     'LEFT JOIN offer o ON o.id = allocation.offer LEFT JOIN household h ON h.id = n.household '
+    'LEFT JOIN region g ON g.code = h.kelurahan_code '
+    # the head of household: its first member who is kepala, else its first member
+    "LEFT JOIN member hd ON hd.id = (SELECT m.id FROM member m WHERE m.household = n.household "
+    "ORDER BY CASE WHEN m.relation = 'kepala' THEN 0 ELSE 1 END, m.id LIMIT 1) "
     f'ORDER BY {_LATE_FIRST}, {_SOONEST}, allocation.deliver_by DESC, allocation.id'
 )
 

@@ -223,6 +223,36 @@ async def test_households_pages_follow_the_full_order(db: None, monkeypatch: pyt
     assert n == 2 and [r["kind"] for r in food] == ["pangan", "pangan"]
 
 
+async def test_households_head_is_the_first_kepala_else_the_first_member(db: None) -> None:
+    """The page (one statement) and the downloads (page=None) pick the same head of household."""
+    from storage.crypto import vault
+    from storage.tables import Member
+    from tests.storage.test_approval import add_allocation, make_household
+
+    w = await build(0)
+    _ACCOUNTS[w.lks_id] = await make_account("lks_staff", f"staf{w.lks_id}", lks_id=w.lks_id)
+    later_head, _ = await make_household(name="Anak Pertama")  # the kepala comes after another member
+    await Member.update({Member.relation: "anak"}).where(Member.household == later_head)
+    await Member.insert(Member(household=later_head, nik_cipher=vault().encrypt("3273031299000001"),
+                               nik_hash=vault().hash("3273031299000001"), name="Kepala Baru",
+                               birth_date=date(1970, 1, 1), sex="P", relation="kepala"))
+    no_head, _ = await make_household(name="Istri Saja")  # nobody is kepala: the first member
+    await Member.update({Member.relation: "istri"}).where(Member.household == no_head)
+    nobody, _ = await make_household(name="Tanpa Anggota")  # no members at all
+    await Member.delete().where(Member.household == nobody)
+    for household in (later_head, no_head, nobody):
+        await add_allocation(w, household=household, amount=10_000)
+    for alloc in w.allocations:
+        await approval.approve(alloc, "admin")
+    page, _ = await delivery.assigned_households(w.lks_id, delivery.HouseholdFilter(), 1, today=TODAY)
+    everything, _ = await delivery.assigned_households(w.lks_id, delivery.HouseholdFilter(), None, today=TODAY)
+    assert page == everything
+    heads = {r["household_id"]: (r["head_name"], r["nik_masked"]) for r in page}
+    assert heads[later_head][0] == "Kepala Baru" and heads[later_head][1] == "3273********0001"
+    assert heads[no_head][0] == "Istri Saja"
+    assert heads[nobody] == ("-", "-")
+
+
 async def test_dinsos_confirms_or_disputes(db: None, store: LocalObjectStore) -> None:
     w = await approved_world(2)
     d1 = await delivery.record_delivery(w.allocations[0], staff(w.lks_id), FIELDS, [("a", jpeg_with_gps())],
