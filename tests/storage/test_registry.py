@@ -268,9 +268,15 @@ async def test_deep_pages_of_the_whole_list_start_at_anchors_that_follow_every_c
     positions.forget()
 
 
-async def test_deep_pages_on_sqlite_use_the_offset(db, engine_name):
+async def test_deep_pages_of_short_lists_and_sqlite(db, engine_name, tmp_path):
+    """SQLite never keeps anchors (None: the caller pages by offset); on PostgreSQL an empty list has none,
+    and a page past the end of a short list is empty, as an offset would give."""
     from storage import positions
 
-    if engine_name == "postgres":
-        pytest.skip("SQLite only")
+    positions.forget()
     assert await positions.household_page_ids(5000, 50) is None
+    await import_dtks(write(tmp_path / "dtks.csv", [member_row(i, i, f"Warga {i}") for i in range(1, 6)]), "t")
+    positions.forget()
+    beyond = await positions.household_page_ids(positions.STEP, 50)
+    assert beyond is None if engine_name == "sqlite" else beyond == []
+    positions.forget()
