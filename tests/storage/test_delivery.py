@@ -253,6 +253,27 @@ async def test_households_head_is_the_first_kepala_else_the_first_member(db: Non
     assert heads[nobody] == ("-", "-")
 
 
+async def test_kelurahan_choices_are_the_lks_own_known_kelurahan_by_name(db: None) -> None:
+    from storage.tables import Region
+    from tests.storage.test_approval import KEL, add_allocation
+
+    w = await build(0)
+    other = await build(0)
+    await Region.insert(Region(code="32.73.01.1099", name="Aaa Pertama", level="kelurahan",
+                               parent_code=None))
+    await add_allocation(w, amount=10_000)
+    await add_allocation(w, amount=10_000, kelurahan="32.73.01.1099")
+    await add_allocation(w, amount=10_000, kelurahan="99.99.99.9999")  # no such region: not offered
+    await add_allocation(other, amount=10_000, kelurahan="32.73.01.1099")
+    assert await delivery.kelurahan_choices(w.lks_id) == []  # nothing approved yet
+    for alloc in w.allocations:
+        await approval.approve(alloc, "admin")
+    kel = await Region.select(Region.name).where(Region.code == KEL).first()
+    assert await delivery.kelurahan_choices(w.lks_id) == [
+        {"code": "32.73.01.1099", "name": "Aaa Pertama"}, {"code": KEL, "name": kel["name"]}]
+    assert await delivery.kelurahan_choices(other.lks_id) == []
+
+
 async def test_dinsos_confirms_or_disputes(db: None, store: LocalObjectStore) -> None:
     w = await approved_world(2)
     d1 = await delivery.record_delivery(w.allocations[0], staff(w.lks_id), FIELDS, [("a", jpeg_with_gps())],
