@@ -183,3 +183,18 @@ async def _need_n(i):
         registry.NeedInput([24], "kesehatan", 100_000))
     await registry.transition_need(need_id, "assessed", "uji")
     return need_id
+
+
+async def test_counts_are_bounded_and_scoped(db, monkeypatch):
+    """Each status count stops at the bound (then says "more than"); an office counts only its own."""
+    peksos, dinkes, disdik = await _users()
+    need_id, _ = await _need()
+    await referrals.refer_need(peksos, need_id, "kesehatan", "Daftarkan PBI JK", "Sakit kronis")
+    await Referral.insert(*[Referral(need=need_id, office="kesehatan", status="completed") for _ in range(3)])
+    monkeypatch.setattr(referrals, "EXACT_UP_TO", 2)
+    mine = await referrals.counts(peksos)
+    assert mine["sent"] == 1 and not mine["sent"].at_least
+    assert mine["completed"] == 2 and mine["completed"].at_least
+    assert mine["accepted"] == 0 and mine["overdue"] == 0
+    assert (await referrals.counts(dinkes))["completed"].at_least
+    assert (await referrals.counts(disdik))["completed"] == 0
