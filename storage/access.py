@@ -69,7 +69,11 @@ async def _households_read_by(username: str) -> int:
     recount = bool(upto) and not int(last["mark"])
     if recount:
         upto, households = 0, 0
-    if upto == 0:  # the first count: over the (username, household_id, id) index alone, up to the settled rows
+    elif upto and await _more_than(username, upto, FRESH_CHUNK):
+        # many rows since the mark (a day of a busy account): one count over the index is cheaper than
+        # probing each new household (370,000 new rows: 4.6 s by probes)
+        upto, households = 0, 0
+    if upto == 0:  # a whole count: over the (username, household_id, id) index alone, up to the settled rows
         mark = await _settled_mark(username, int(last["id"]))
         if mark:
             upto = mark
@@ -102,6 +106,14 @@ async def _households_read_by(username: str) -> int:
         if len(fresh) < FRESH_CHUNK:
             break
     return households + len(unsettled)
+
+
+async def _more_than(username: str, after: int, bound: int) -> bool:
+    """Whether the account has more than ``bound`` rows after id ``after`` (a bounded index-only count)."""
+    [n] = await DataAccess.raw(
+        "SELECT count(*) AS n FROM (SELECT 1 FROM data_access WHERE username = {} AND id > {} LIMIT {}) t",
+        username, after, bound + 1)
+    return int(n["n"]) > bound
 
 
 async def _settled_mark(username: str, last: int) -> int:

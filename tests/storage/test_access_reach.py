@@ -96,3 +96,19 @@ async def test_first_count_finds_its_mark_behind_many_fresh_rows(db, monkeypatch
     assert await households_read_by("peksos") == await _exact("peksos") == 7
     kept = await AccessReach.select().where(AccessReach.username == "peksos").first()
     assert kept is not None and kept["households"] == (4 if engine_name == "postgres" else 7)
+
+
+async def test_many_rows_since_the_mark_are_counted_again_whole(db, monkeypatch):
+    import storage.access
+
+    reader = await load_user(await make_account("pekerja_sosial", "peksos"))
+    await log_access(reader, [1, 2], "daftar keluarga")
+    await _age(5)
+    assert await households_read_by("peksos") == 2
+    monkeypatch.setattr(storage.access, "FRESH_CHUNK", 3)
+    await log_access(reader, range(2, 12), "daftar keluarga")  # ten rows since the mark: more than a chunk
+    await _age(5)
+    assert await households_read_by("peksos") == await _exact("peksos") == 11
+    kept = await AccessReach.select().where(AccessReach.username == "peksos").first()
+    [last] = await DataAccess.raw("SELECT max(id) AS id FROM data_access")
+    assert kept is not None and (kept["upto_id"], kept["households"]) == (last["id"], 11)
