@@ -67,6 +67,10 @@ async def _households_read_by(username: str) -> int:
     if last["id"] is None:
         return 0
     recount = bool(upto) and not int(last["mark"])
+    if upto and not recount and int(last["id"]) == upto:
+        # nothing since the mark: the kept figure is the answer. (Asked for rows after the mark, PostgreSQL
+        # walks the primary key past every other account's newer rows, 38 ms at city scale.)
+        return households
     if recount:
         upto, households = 0, 0
     elif upto and await _more_than(username, upto, FRESH_CHUNK):
