@@ -259,19 +259,23 @@ async def test_kelurahan_choices_are_the_lks_own_known_kelurahan_by_name(db: Non
 
     w = await build(0)
     other = await build(0)
+    # regions are reference data kept between tests (tests/dbutil.KEEP): this one is removed again
     await Region.insert(Region(code="32.73.01.1099", name="Aaa Pertama", level="kelurahan",
                                parent_code=None))
-    await add_allocation(w, amount=10_000)
-    await add_allocation(w, amount=10_000, kelurahan="32.73.01.1099")
-    await add_allocation(w, amount=10_000, kelurahan="99.99.99.9999")  # no such region: not offered
-    await add_allocation(other, amount=10_000, kelurahan="32.73.01.1099")
-    assert await delivery.kelurahan_choices(w.lks_id) == []  # nothing approved yet
-    for alloc in w.allocations:
-        await approval.approve(alloc, "admin")
-    kel = await Region.select(Region.name).where(Region.code == KEL).first()
-    assert await delivery.kelurahan_choices(w.lks_id) == [
-        {"code": "32.73.01.1099", "name": "Aaa Pertama"}, {"code": KEL, "name": kel["name"]}]
-    assert await delivery.kelurahan_choices(other.lks_id) == []
+    try:
+        await add_allocation(w, amount=10_000)
+        await add_allocation(w, amount=10_000, kelurahan="32.73.01.1099")
+        await add_allocation(w, amount=10_000, kelurahan="99.99.99.9999")  # no such region: not offered
+        await add_allocation(other, amount=10_000, kelurahan="32.73.01.1099")
+        assert await delivery.kelurahan_choices(w.lks_id) == []  # nothing approved yet
+        for alloc in w.allocations:
+            await approval.approve(alloc, "admin")
+        kel = await Region.select(Region.name).where(Region.code == KEL).first()
+        assert await delivery.kelurahan_choices(w.lks_id) == [
+            {"code": "32.73.01.1099", "name": "Aaa Pertama"}, {"code": KEL, "name": kel["name"]}]
+        assert await delivery.kelurahan_choices(other.lks_id) == []
+    finally:
+        await Region.delete().where(Region.code == "32.73.01.1099")
 
 
 async def test_dinsos_confirms_or_disputes(db: None, store: LocalObjectStore) -> None:
