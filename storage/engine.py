@@ -9,6 +9,7 @@ from piccolo.engine import engine_finder
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.querystring import QueryString
 
 from marketplace.ports import ObjectStoreUnavailable
 from marketplace.settings import Settings
@@ -88,3 +89,33 @@ async def release_reset(connection: Any) -> None:
 
 POOL_OPTIONS: dict[str, Any] = {"reset": release_reset}
 """Passed to ``engine.start_connection_pool`` by the web and job processes."""
+
+
+async def fetch_planned_once(table: Any, query: QueryString) -> list[dict[str, Any]]:
+    """The rows of ``query``, on PostgreSQL with the connection's generic plan of it (planned once per
+    connection, not on each run); elsewhere, or inside a transaction, as any query.
+
+    For a page's many-join statement whose plan is the same whatever its parameters (its scope is always
+    found through one index) but which PostgreSQL plans again on every run: for such statements the
+    generic plan's estimate is above the custom plans', so PostgreSQL never switches to it by itself. At
+    city scale that planning took 2.3 ms of a 1.4 ms query. The setting is ``SET LOCAL``: it ends with the
+    transaction, and a connection given back mid-way is rolled back (``release_reset``)."""
+    engine: Any = table._meta.db
+    if engine.engine_type != "postgres" or engine.current_transaction.get() is not None:
+        return list(await table.raw("{}", query))
+    sql, values = query.compile_string(engine_type="postgres")
+    if engine.pool is None:  # a command or test without the pool: its own connection, closed after
+        connection = await engine.get_new_connection()
+        try:
+            return await _generic_fetch(connection, sql, values)
+        finally:
+            await connection.close()
+    async with engine.pool.acquire() as connection:  # given back mid-way, the pool's reset rolls back
+        return await _generic_fetch(connection, sql, values)
+
+
+async def _generic_fetch(connection: Any, sql: str, values: list[Any]) -> list[dict[str, Any]]:
+    await connection.execute("BEGIN; SET LOCAL plan_cache_mode = force_generic_plan")
+    rows = await connection.fetch(sql, *values)
+    await connection.execute("COMMIT")
+    return [dict(r) for r in rows]

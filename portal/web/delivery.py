@@ -87,6 +87,17 @@ def _tel(phone: str | None) -> str:
     return ("+" if text.startswith("+") else "") + digits if len(digits) >= 6 else ""
 
 
+def _badge(row: dict[str, Any], translated: Any) -> tuple[str, str]:
+    """The due-date badge of a card: (class, text); no text when not yet near."""
+    if row["overdue"]:
+        return "late", translated("Terlambat {n} hari", n=-row["days_left"])
+    if row["status"] == "approved" and row["days_left"] == 0:
+        return "soon", translated("Hari ini")
+    if row["status"] == "approved" and row["days_left"] <= 7:
+        return "soon", translated("{n} hari lagi", n=row["days_left"])
+    return "", ""
+
+
 # --- the LKS's households ---------------------------------------------------------------------------
 
 @get("/lks-saya/keluarga", opt=LKS, name="lks_households")
@@ -100,10 +111,13 @@ async def lks_households(request: Request[Any, Any, Any]) -> Template:
     await log_access(user, [r["household_id"] for r in rows], "lks: daftar keluarga dampingan")
     lang = language_of(request)
     translated = translator(lang)
-    for r in rows:  # each card's texts made here: a call from the template costs several times more
+    for r in rows:  # each card's texts made here: a call or an output in the template costs several times more
         r["what"], r["call"] = _what(r), _tel(r["phone"])
+        r["call_aria"] = translated("Telepon {name}", name=r["head_name"])
         r["status_text"] = translated(STATUS_LABELS.get(r["status"], r["status"]))
         r["due_iso"], r["due_text"] = r["deliver_by"].isoformat(), r["deliver_by"].strftime("%d-%m-%Y")
+        r["badge_class"], r["badge"] = _badge(r, translated)
+        r["where"] = f"{r['address']}, RT {r['rt']}/RW {r['rw']}, {r['kelurahan_name']}"
     filters = {"kelurahan": f.kelurahan, "kind": f.kind, "status": f.status, "due": f.due}
     query = searches.query_string(request, filters)
     due_links = {due: searches.query_string(request, {**filters, "due": due, "status": ""})
@@ -111,7 +125,7 @@ async def lks_households(request: Request[Any, Any, Any]) -> Template:
     pages = max((total + delivery.PAGE_SIZE - 1) // delivery.PAGE_SIZE, 1)
     return await page(request, "delivery/households.html", rows=rows, total=total, f=f, page_no=page_no,
                       pages=pages, query=query, due_links=due_links,
-                      kelurahan=await delivery.kelurahan_choices(user.lks_id), status_labels=STATUS_LABELS,
+                      kelurahan=await delivery.kelurahan_options(user.lks_id), status_labels=STATUS_LABELS,
                       week_end=delivery.week_end(today), lang=lang)
 
 

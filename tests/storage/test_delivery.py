@@ -325,3 +325,21 @@ async def test_delivery_photos_on_minio_backend(db: None, moto_endpoint: str) ->
     assert b"KameraUji" not in response.content
     with pytest.raises(delivery.NotFound):
         await delivery.photo_links(delivery_id, CurrentUser(5, "x", "x", "lks_staff", w.lks_id + 100, None, "id"), s3)
+
+
+async def test_the_page_keeps_the_kelurahan_options_a_minute(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The filter's options are kept per LKS for CHOICES_KEPT_SECONDS (the list itself is always read)."""
+    from tests.storage.test_approval import KEL, add_allocation
+
+    clock = [1000.0]
+    monkeypatch.setattr(delivery.time, "monotonic", lambda: clock[0])
+    w = await build(0)
+    await add_allocation(w, amount=10_000)
+    assert await delivery.kelurahan_options(w.lks_id) == []
+    await approval.approve(w.allocations[0], "admin")
+    clock[0] += delivery.CHOICES_KEPT_SECONDS - 1
+    assert await delivery.kelurahan_options(w.lks_id) == []  # kept
+    rows, _ = await delivery.assigned_households(w.lks_id, delivery.HouseholdFilter(), 1)
+    assert len(rows) == 1  # while the list is current
+    clock[0] += 2
+    assert [k["code"] for k in await delivery.kelurahan_options(w.lks_id)] == [KEL]
