@@ -18,7 +18,7 @@ from litestar.handlers.base import BaseRouteHandler
 from marketplace.lks_team import NO_RIGHT, RIGHTS
 from marketplace.vocabulary import Role
 from storage import logins
-from storage.accounts import CurrentUser, load_user
+from storage.accounts import CurrentUser
 
 _hasher = PasswordHasher()
 API_PREFIX = "/api/v1/"
@@ -75,12 +75,10 @@ async def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> Curren
     session = connection.scope.get("session")
     account_id = session.get("account_id") if isinstance(session, dict) else None
     if isinstance(account_id, int) and isinstance(session, dict):
-        user = await load_user(account_id)
         sid = session.get("sid")
         # a session ended from the sessions page, by a password change, or opened for another role
-        if user is not None and (not isinstance(sid, str) or session.get("role") != user.role
-                                 or _second_factor_missing(connection, session, user.role)
-                                 or not await logins.session_alive(account_id, sid)):
+        user = await logins.session_user(account_id, sid) if isinstance(sid, str) else None
+        if user is None or session.get("role") != user.role or _second_factor_missing(connection, session, user.role):
             user = None
             session.clear()
     state["jitu_user"] = user

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from piccolo.querystring import QueryString
+
 EXACT_UP_TO = 10_000
 
 
@@ -49,16 +51,31 @@ async def count_rows(table: Any, where: Any = None, exact_up_to: int | None = No
         query = table.count()
         return Total(await (query.where(where) if where is not None else query))
 
-    def ids() -> Any:  # a new query each time: Piccolo's limit() changes the query it is called on
-        query = table.select(table._meta.primary_key)
-        return query.where(where) if where is not None else query
+    bounded = await table.raw("SELECT {} AS n", bounded_count(table, where, exact_up_to))
+    return await total_of(int(bounded[0]["n"]), table, where, exact_up_to)
 
-    bounded = await table.raw("SELECT count(*) AS n FROM ({}) AS bounded",
-                              ids().limit(exact_up_to + 1).querystrings[0])
-    seen = int(bounded[0]["n"])
+
+def _ids(table: Any, where: Any) -> Any:  # a new query each time: Piccolo's limit() changes the query it is called on
+    query = table.select(table._meta.primary_key)
+    return query.where(where) if where is not None else query
+
+
+def bounded_count(table: Any, where: Any = None, exact_up_to: int = EXACT_UP_TO) -> QueryString:
+    """``count_rows``' bounded scan as a scalar subquery, for a page that reads its count in the same
+    statement as its rows; ``total_of`` turns what it found into the ``Total``."""
+    return QueryString("(SELECT count(*) FROM ({}) AS bounded)", _ids(table, where).limit(exact_up_to + 1)
+                       .querystrings[0])
+
+
+async def total_of(seen: int, table: Any, where: Any = None, exact_up_to: int = EXACT_UP_TO) -> Total:
+    """The ``Total`` of a bounded count that found ``seen``: exact up to the bound, else the estimate
+    (PostgreSQL; SQLite counts exactly)."""
     if seen <= exact_up_to:
         return Total(seen)
-    plan = await table.raw("EXPLAIN (FORMAT JSON) {}", ids().querystrings[0])
+    if not _postgres(table):
+        query = table.count()
+        return Total(await (query.where(where) if where is not None else query))
+    plan = await table.raw("EXPLAIN (FORMAT JSON) {}", _ids(table, where).querystrings[0])
     raw = plan[0]["QUERY PLAN"]
     estimate = int((json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]["Plan Rows"])
     return Total(max(estimate, seen), estimated=True)

@@ -39,7 +39,7 @@ from marketplace.reminders import Kind
 from marketplace.vocabulary import AllocationStatus, NeedStatus, Role
 from storage.accounts import CurrentUser
 from storage.approval import move_need
-from storage.counting import count_rows
+from storage.counting import bounded_count, count_rows, total_of
 from storage.crypto import vault
 from storage.engine import fetch_planned_once, ilike
 from storage.images import clean_photo
@@ -119,8 +119,8 @@ async def assigned_households(lks_id: int, f: HouseholdFilter, page: int | None 
     already delivered (latest due first). ``page=None`` returns every row (for the Excel and PDF downloads)."""
     today = today or clock.today()
     where = _scope(lks_id, f, today)
-    total = await count_rows(Allocation, where)
     if page is None:
+        total = await count_rows(Allocation, where)
         rows = await _in_order(Allocation.select(*household_columns()).where(where), today)
     else:
         # The order needs only the allocation's own columns: the page is cut from the allocations alone
@@ -130,14 +130,18 @@ async def assigned_households(lks_id: int, f: HouseholdFilter, page: int | None 
         # Piccolo's join traversal cost more CPU per view than PostgreSQL's work for it.
         cut = _in_order(Allocation.select(Allocation.id).where(where), today).limit(PAGE_SIZE).offset(
             (max(page, 1) - 1) * PAGE_SIZE)
-        page_query = QueryString(_PAGE_JOINED, cut.querystrings[0], *_order_args(today))
+        # the count comes in the same statement (a scalar subquery run once): one round trip less per view
+        page_query = QueryString(_PAGE_JOINED, bounded_count(Allocation, where), cut.querystrings[0],
+                                 *_order_args(today))
         # without a name search the statement's plan never depends on its values: planned once per connection
         rows = await (fetch_planned_once(Allocation, page_query) if not f.search
                       else Allocation.raw("{}", page_query))
+        total = await (total_of(int(rows[0]["total"]), Allocation, where) if rows else count_rows(Allocation, where))
     if page is None:
         await _add_heads_and_names(rows)
     ring = vault()  # one key ring for the page, not one stat() per row
     for r in rows:
+        r.pop("total", None)
         has_head = r.pop("head_id") is not None
         cipher = r.pop("head_nik")
         r["head_name"] = r["head_name"] if has_head else "-"
@@ -190,14 +194,14 @@ def _in_order(query: Any, today: date) -> Any:
     )
 
 
-# household_columns(), for one page cut by the subquery, in _in_order's order (constants only: the values
-# are parameters)
+# household_columns(), for one page cut by the subquery, in _in_order's order, with the scope's bounded count
+# (constants only: the values are parameters)
 _PAGE_JOINED = (
     'SELECT allocation.id, allocation.status, allocation.amount, allocation.deliver_by, r.period AS period, '  # noqa: S608
     'n.kind AS kind, n.ppks AS ppks, o.is_goods AS is_goods, o.unit_value AS unit_value, o.unit AS unit, '
     'n.household AS household_id, h.address AS address, h.rt AS rt, h.rw AS rw, '
     'h.kelurahan_code AS kelurahan_code, h.phone AS phone, g.name AS kelurahan_name, '
-    'hd.id AS head_id, hd.name AS head_name, hd.nik_cipher AS head_nik '
+    'hd.id AS head_id, hd.name AS head_name, hd.nik_cipher AS head_nik, {} AS total '
     'FROM ({}) AS page JOIN allocation ON allocation.id = page.id '
     'LEFT JOIN matching_round r ON r.id = allocation."round" LEFT JOIN need n ON n.id = allocation.need '
     'LEFT JOIN offer o ON o.id = allocation.offer LEFT JOIN household h ON h.id = n.household '

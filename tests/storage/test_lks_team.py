@@ -188,7 +188,7 @@ async def test_rights_change_and_deactivation_end_sessions_and_are_audited(db):
 
     sid = await logins.open_session(staff_id, "127.0.0.1", "uji")
     assert await team.set_active(boss, staff_id, False) == 1
-    assert not await logins.session_alive(staff_id, sid)
+    assert await logins.session_user(staff_id, sid) is None
     assert await AccountSession.count().where(AccountSession.account == staff_id) == 0
     assert await load_user(staff_id) is None
     off = (await _actions("lks_team.deactivate"))[-1]
