@@ -123,3 +123,20 @@ async def test_a_page_view_that_changes_nothing_writes_no_session_but_keeps_it_a
                                        "_csrf_token": client.cookies.get("jitu_csrf")})
     changed = await WebSession.select().where(WebSession.key == key).first()
     assert '"lang":"en"' in changed["value"] and '"lang":"id"' in before["value"]
+
+
+def test_the_served_app_freezes_its_startup_heap() -> None:
+    """``portal.asgi`` (what ``jitu serve`` runs) moves what exists at start-up out of the collector's reach."""
+    import asyncio
+    import gc
+
+    from portal import asgi
+
+    assert asgi.freeze_startup_heap in asgi.app.on_startup
+    gc.unfreeze()
+    try:
+        before = gc.get_freeze_count()
+        asyncio.run(asgi.freeze_startup_heap())
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()
