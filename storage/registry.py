@@ -505,12 +505,21 @@ def needs_in_kelurahan(code: str) -> Any:
 
 async def needs_queue(user: CurrentUser, status: str, page: int = 1) -> tuple[list[dict[str, Any]], int]:
     where: Any = need_status_is(status)
+    columns = (Need.id, Need.household, Need.ppks, Need.kind, Need.amount, Need.priority, Need.status,
+               Need.submitted_at, Need.household.kelurahan_code.as_alias("kelurahan_code"))
     if user.role == "operator_kelurahan":
-        where &= needs_in_kelurahan(user.kelurahan_code or "-")
+        # One kelurahan's needs of a status are a few hundred (a few thousand at most): their ids are read
+        # once, giving the count and the page. Counted and paged by two statements, the kelurahan's households
+        # were each looked up in need twice (4,588 lookups each, 6-8 ms apiece at city scale).
+        ids = sorted(int(r["id"]) for r in await Need.select(Need.id).where(
+            where & needs_in_kelurahan(user.kelurahan_code or "-")))
+        start = (max(page, 1) - 1) * PAGE_SIZE
+        chosen = ids[start:start + PAGE_SIZE]
+        rows = await Need.select(*columns).where(Need.id.is_in(chosen)).order_by(Need.id) if chosen else []
+        return rows, Total(len(ids))
     total = await count_rows(Need, where)
-    rows = await Need.select(Need.id, Need.household, Need.ppks, Need.kind, Need.amount, Need.priority, Need.status,
-                             Need.submitted_at, Need.household.kelurahan_code.as_alias("kelurahan_code")).where(
-        where).order_by(Need.id).limit(PAGE_SIZE).offset((max(page, 1) - 1) * PAGE_SIZE)
+    rows = await Need.select(*columns).where(where).order_by(Need.id).limit(PAGE_SIZE).offset(
+        (max(page, 1) - 1) * PAGE_SIZE)
     return rows, total
 
 

@@ -220,3 +220,26 @@ async def test_the_household_list_offers_every_kelurahan_and_keeps_the_chosen_on
     assert re.findall(r'<option value="([^"]*)" selected>', chosen.text) == [KEL] and "Budi Santoso" in chosen.text
     odd = await client.get("/registri/keluarga?kelurahan=%3Cb%3E")  # not a kelurahan: nothing selected, no HTML
     assert odd.status_code == 200 and "<b>" not in odd.text and " selected>" not in odd.text
+
+
+async def test_operator_needs_queue_pages_in_id_order_with_the_whole_count(client, monkeypatch):
+    """The operator's queue reads its kelurahan's ids once: each page is the next ids, the count all of them."""
+    from storage import registry as registry_store
+    from storage.accounts import load_user
+    from storage.tables import Need
+
+    own = []
+    for i, code in enumerate([KEL, "32.73.03.1002", KEL, KEL, KEL, KEL]):
+        [hh] = await Household.insert(Household(kk_cipher="x", kk_hash=f"page-{i}", kelurahan_code=code))
+        [need] = await Need.insert(Need(household=hh["id"], ppks=23, kind="pangan", amount=1_000, status="submitted"))
+        if code == KEL:
+            own.append(need["id"])
+    user = await load_user(await make_account("operator_kelurahan", "op"))
+    assert user is not None
+    monkeypatch.setattr(registry_store, "PAGE_SIZE", 2)
+    seen = []
+    for page in (1, 2, 3, 4):
+        rows, total = await registry_store.needs_queue(user, "submitted", page)
+        assert total == 5
+        seen += [r["id"] for r in rows]
+    assert seen == sorted(own)
