@@ -9,6 +9,8 @@ a bounded scan plus one EXPLAIN instead of a full count per request. SQLite (dem
 from __future__ import annotations
 
 import json
+import time
+from collections import OrderedDict
 from typing import Any
 
 from piccolo.querystring import QueryString
@@ -51,8 +53,34 @@ async def count_rows(table: Any, where: Any = None, exact_up_to: int | None = No
         query = table.count()
         return Total(await (query.where(where) if where is not None else query))
 
+    sql, values = _ids(table, where).querystrings[0].compile_string(engine_type="postgres")
+    key = (sql, repr(values), exact_up_to)
+    kept = _estimates.get(key)
+    if kept is not None and time.monotonic() - kept[0] <= ESTIMATE_KEPT_SECONDS:
+        _estimates.move_to_end(key)
+        return kept[1]
     bounded = await table.raw("SELECT {} AS n", bounded_count(table, where, exact_up_to))
-    return await total_of(int(bounded[0]["n"]), table, where, exact_up_to)
+    total = await total_of(int(bounded[0]["n"]), table, where, exact_up_to)
+    if total.estimated:
+        _estimates[key] = (time.monotonic(), total)
+        _estimates.move_to_end(key)
+        while len(_estimates) > _ESTIMATES_KEPT:
+            _estimates.popitem(last=False)
+    return total
+
+
+ESTIMATE_KEPT_SECONDS = 60.0
+_ESTIMATES_KEPT = 1024
+_estimates: OrderedDict[tuple[str, str, int], tuple[float, Total]] = OrderedDict()
+"""Estimates, by query, kept a minute in this process. An estimate is approximate by nature (the page says
+"sekitar"), and reaching it cost a scan of ``EXACT_UP_TO`` index entries plus an EXPLAIN on every view:
+about 1.3 ms of PostgreSQL for each large list (the city's households, the needs by status on the home
+page). Exact counts, at or under the bound, are never kept."""
+
+
+def forget_estimates() -> None:
+    """Drop the kept estimates (tests: a new database)."""
+    _estimates.clear()
 
 
 def _ids(table: Any, where: Any) -> Any:  # a new query each time: Piccolo's limit() changes the query it is called on

@@ -102,11 +102,13 @@ async def migrated() -> AsyncIterator[None]:
 @pytest.fixture
 async def db(migrated: None) -> AsyncIterator[None]:
     """A database with the schema and reference data, and no other rows left by earlier tests."""
+    from storage.counting import forget_estimates
     from storage.delivery import forget_kelurahan_options
     from tests.dbutil import clean_database
 
     await clean_database()
     forget_kelurahan_options()
+    forget_estimates()
     yield
 
 

@@ -60,3 +60,22 @@ async def test_without_an_estimate_a_count_beyond_the_bound_says_more_than(db):
     assert describe(total) == "lebih dari 5" and describe(total, "en") == "more than 5"
     exact = await count_rows(WebSession, WebSession.key.like("count-%"), exact_up_to=7, use_estimate=False)
     assert exact == 7 and not exact.at_least and describe(exact) == "7"
+
+
+@pytest.mark.postgres
+async def test_an_estimate_is_kept_a_minute_and_an_exact_count_never(db, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(counting.time, "monotonic", lambda: clock[0])
+    await _sessions(300)
+    await WebSession.raw("ANALYZE web_session")
+    first = await count_rows(WebSession, None, exact_up_to=100)
+    assert first.estimated
+    await WebSession.delete().where(WebSession.key.like("count-1%"))  # 111 fewer rows
+    clock[0] += counting.ESTIMATE_KEPT_SECONDS - 1
+    kept = await count_rows(WebSession, None, exact_up_to=100)
+    assert kept == first and kept.estimated
+    assert await count_rows(WebSession, None, exact_up_to=1000) == 189  # exact: read now, whatever is kept
+    await WebSession.delete().where(WebSession.key.like("count-%"))
+    assert await count_rows(WebSession, None, exact_up_to=1000) == 0
+    clock[0] += 2
+    assert await count_rows(WebSession, None, exact_up_to=100) == 0  # the minute is over: counted again
