@@ -175,7 +175,7 @@ class DataAccess(Table, tablename="data_access"):
     id = Serial(primary_key=True)
     occurred_at = Timestamptz(default=TimestamptzNow(), index=True)
     account = ForeignKey(references=Account, null=True, default=None)
-    username = Varchar(length=80, index=True)
+    username = Varchar(length=80)  # indexed with id, and with household_id and id (migrations)
     role = Varchar(length=24)
     household_id = Integer(index=True)
     purpose = Varchar(length=120)
