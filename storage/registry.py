@@ -490,33 +490,19 @@ def need_status_is(*statuses: str) -> Any:
 
 
 def needs_in_kelurahan(code: str) -> Any:
-    """Needs of the households of one kelurahan, as a condition the planner reads from the household side.
-
-    Joined to ``household`` and filtered on its kelurahan, PostgreSQL walks every need of the status in id
-    order and looks each household up (34,000 lookups for the city's submitted needs, several hundred ms
-    once 20 operators ask at once). Given the kelurahan's household ids as one array it takes them from
-    ``household_kelurahan_code`` and the needs from ``need_household_status``: a few ms, whatever the plan
-    (custom or generic). SQLite (demo scale) gets the plain sub-select."""
-    if Need._meta.db.engine_type == "postgres":
-        return WhereRaw('"need"."household" = ANY(ARRAY(SELECT h.id FROM household h WHERE h.kelurahan_code = {}))',
-                        code)
-    return WhereRaw('"need"."household" IN (SELECT h.id FROM household h WHERE h.kelurahan_code = {})', code)
+    """Needs of the households of one kelurahan: ``need.kelurahan_code``, which the database keeps equal to
+    the household's (migration 2026-12-06T23:00), over ``need (kelurahan_code, status, id)``. Read through
+    the household, each of the kelurahan's households was looked up in ``need`` (4,588 lookups at city
+    scale, 6-8 ms a view)."""
+    return Need.kelurahan_code == code
 
 
 async def needs_queue(user: CurrentUser, status: str, page: int = 1) -> tuple[list[dict[str, Any]], int]:
     where: Any = need_status_is(status)
     columns = (Need.id, Need.household, Need.ppks, Need.kind, Need.amount, Need.priority, Need.status,
-               Need.submitted_at, Need.household.kelurahan_code.as_alias("kelurahan_code"))
+               Need.submitted_at, Need.kelurahan_code)
     if user.role == "operator_kelurahan":
-        # One kelurahan's needs of a status are a few hundred (a few thousand at most): their ids are read
-        # once, giving the count and the page. Counted and paged by two statements, the kelurahan's households
-        # were each looked up in need twice (4,588 lookups each, 6-8 ms apiece at city scale).
-        ids = sorted(int(r["id"]) for r in await Need.select(Need.id).where(
-            where & needs_in_kelurahan(user.kelurahan_code or "-")))
-        start = (max(page, 1) - 1) * PAGE_SIZE
-        chosen = ids[start:start + PAGE_SIZE]
-        rows = await Need.select(*columns).where(Need.id.is_in(chosen)).order_by(Need.id) if chosen else []
-        return rows, Total(len(ids))
+        where &= needs_in_kelurahan(user.kelurahan_code or "-")
     total = await count_rows(Need, where)
     rows = await Need.select(*columns).where(where).order_by(Need.id).limit(PAGE_SIZE).offset(
         (max(page, 1) - 1) * PAGE_SIZE)

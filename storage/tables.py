@@ -289,6 +289,8 @@ class Need(Table):
     submitted_at = Timestamptz(default=TimestamptzNow())
     verified_at = Timestamptz(null=True, default=None)
     updated_at = Timestamptz(default=TimestamptzNow())
+    kelurahan_code = Varchar(length=16, default="")
+    """The household's kelurahan, kept by the database (migration 2026-12-06T23:00): never written here."""
 
 
 class NeedEvent(Table, tablename="need_event"):
