@@ -18,10 +18,11 @@ from marketplace import referrals as rules
 from marketplace.needs import NeedError
 from marketplace.referrals import ReferralError
 from marketplace.regions import name_of
-from marketplace.vocabulary import PPKS_TYPES, Role
+from marketplace.vocabulary import KIND_LABELS, PPKS_TYPES, Role
 from portal.auth import provide_user, roles
+from portal.i18n import translator
 from portal.web import menu
-from portal.web.common import page
+from portal.web.common import language_of, page, rupiah
 from storage.referrals import service
 from storage.tables import EvidenceFile, Need
 
@@ -52,6 +53,13 @@ async def referral_list(request: Request[Any, Any, Any]) -> Template:
     f = _filter(request.query_params)
     after = _int(request.query_params.get("setelah"))
     rows, next_after = await service.list_referrals(user, f, after)
+    lang = language_of(request)
+    translated = translator(lang)
+    for r in rows:  # each row's texts made here: a call from the template costs several times more
+        kind = KIND_LABELS.get(r["kind"], (r["kind"], r["kind"]))[0 if lang == "id" else 1]
+        r["what"] = f"{kind} · {rupiah(r['amount'])}"
+        r["status_text"] = translated(rules.label(r["status"]))
+        r["due_text"] = r["due_on"].strftime("%d-%m-%Y")
     base = {k: v for k, v in {"status": f.status, "instansi": f.office, "terlambat": "1" if f.overdue else ""
                               }.items() if v}
     return await page(request, "referrals/list.html", rows=rows, f=f, after=after, next_after=next_after,
