@@ -274,13 +274,13 @@ class Need(Table):
     """A household's need by problem: PPKS type, intervention kind and amount; a status machine."""
 
     id = Serial(primary_key=True)
-    household = ForeignKey(references=Household, index=True)
+    household = ForeignKey(references=Household)  # indexed with status (migrations 2026-12-02T04:05, 12-06T23:20)
     request = ForeignKey(references=ServiceRequest, null=True, default=None)
     ppks = Integer(index=True)
     kind = Varchar(length=16, index=True)
     amount = BigInt()
     priority = Integer(default=0)
-    status = Varchar(length=12, default="submitted", index=True)
+    status = Varchar(length=12, default="submitted")  # indexed with id (same migrations)
     notes = Text(default="")
     rejection_reason = Text(default="")
     referral_office = Varchar(length=40, default="")
@@ -436,7 +436,7 @@ class MatchingRound(Table, tablename="matching_round"):
 
 class Allocation(Table):
     id = Serial(primary_key=True)
-    round = ForeignKey(references=MatchingRound, index=True)
+    round = ForeignKey(references=MatchingRound)  # indexed with id, and for review (2026-12-02T03:40, 12-06T23:20)
     need = ForeignKey(references=Need, index=True)
     offer = ForeignKey(references=Offer, index=True)
     lks = ForeignKey(references=Lks, index=True)
@@ -452,7 +452,7 @@ class Allocation(Table):
 
 class UnmatchedNeed(Table, tablename="unmatched_need"):
     id = Serial(primary_key=True)
-    round = ForeignKey(references=MatchingRound, index=True)
+    round = ForeignKey(references=MatchingRound)  # indexed with reason (migrations 2026-12-02T04:05, 12-06T23:20)
     need = ForeignKey(references=Need, index=True)
     reason = Varchar(length=30)
     explanation = Text(default="")
