@@ -80,8 +80,8 @@ async def load_records(period: str) -> tuple[list[NeedRecord], list[OfferRecord]
             (Allocation.status == "proposed") & (Allocation.round.period != period)
         )
     }
-    need_rows = await Need.select(
-        Need.id, Need.household, Need.household.kelurahan_code.as_alias("kelurahan"), Need.ppks, Need.kind,
+    need_rows = await Need.select(  # the need's own copy of its household's kelurahan: no join of the city
+        Need.id, Need.household, Need.kelurahan_code.as_alias("kelurahan"), Need.ppks, Need.kind,
         Need.amount, Need.priority,
     ).where(Need.status.is_in(["verified", "matched"]))
     needs = [
